@@ -1,0 +1,274 @@
+"""SP-CMP canonical encoding: round trips, rejections, bounds, fuzzing."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from typing import Any
+
+import msgpack
+import pytest
+from helpers import load_vectors
+from typed_json import from_typed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from swapproto.encoding import DEFAULT_LIMITS, DecodeLimits, decode, decode_strict, encode
+from swapproto.errors import DecodeError, EncodeError, ErrorCode, SwapprotoError
+
+nfc_text = st.text(max_size=40).map(lambda s: unicodedata.normalize("NFC", s))
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | nfc_text
+    | st.binary(max_size=300)
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=6)
+    | st.dictionaries(nfc_text, children, max_size=6),
+    max_leaves=30,
+)
+
+
+def _both(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> tuple[str, Any]:
+    """Decode with the public decoder and the reference; they must agree exactly."""
+    outcomes = []
+    for fn in (decode, decode_strict):
+        try:
+            outcomes.append(("ok", fn(data, limits=limits)))
+        except DecodeError as exc:
+            outcomes.append(("err", exc.code))
+    assert outcomes[0] == outcomes[1], (data.hex(), outcomes)
+    return outcomes[0]
+
+
+@given(values)
+def test_round_trip(value: Any) -> None:
+    data = encode(value)
+    assert decode(data) == value
+    assert decode_strict(data) == value
+    assert encode(decode(data)) == data
+
+
+@given(st.dictionaries(nfc_text, scalars, max_size=10), st.randoms(use_true_random=False))
+def test_encoding_is_key_order_independent(mapping: dict[str, Any], rnd: random.Random) -> None:
+    items = list(mapping.items())
+    rnd.shuffle(items)
+    assert encode(dict(items)) == encode(mapping)
+
+
+@given(values)
+def test_encoding_is_deterministic_and_matches_plain_msgpack_when_sorted(value: Any) -> None:
+    assert encode(value) == encode(value)
+
+
+@given(values, st.data())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_single_byte_mutation_reencodes_or_is_rejected(value: Any, data: st.DataObject) -> None:
+    original = encode(value)
+    pos = data.draw(st.integers(0, len(original) - 1))
+    byte = data.draw(st.integers(0, 255))
+    mutated = original[:pos] + bytes([byte]) + original[pos + 1 :]
+    status, result = _both(mutated)
+    if status == "ok":
+        assert encode(result) == mutated
+
+
+def test_tuples_encode_as_arrays() -> None:
+    assert encode((1, 2)) == encode([1, 2]) == b"\x92\x01\x02"
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (1.5, ErrorCode.ENCODE_FLOAT),
+        ({1: 2}, ErrorCode.ENCODE_KEY_TYPE),
+        ({b"k": 2}, ErrorCode.ENCODE_KEY_TYPE),
+        ("e\u0301", ErrorCode.ENCODE_NOT_NFC),
+        ({"e\u0301": 1}, ErrorCode.ENCODE_NOT_NFC),
+        ({1, 2}, ErrorCode.ENCODE_TYPE),
+        (bytearray(b"x"), ErrorCode.ENCODE_TYPE),
+        (2**64, ErrorCode.ENCODE_INT_RANGE),
+        (-(2**63) - 1, ErrorCode.ENCODE_INT_RANGE),
+        (_nested(33), ErrorCode.ENCODE_DEPTH),
+        (object(), ErrorCode.ENCODE_TYPE),
+    ],
+)
+def test_encoder_refuses_values_outside_the_profile(value: object, code: ErrorCode) -> None:
+    with pytest.raises(EncodeError) as info:
+        encode(value)
+    assert info.value.code == code
+    assert isinstance(info.value, SwapprotoError)
+
+
+def test_integer_boundaries_use_shortest_forms() -> None:
+    cases = {
+        0: "00",
+        127: "7f",
+        128: "cc80",
+        255: "ccff",
+        256: "cd0100",
+        65536: "ce00010000",
+        2**32: "cf0000000100000000",
+        -1: "ff",
+        -32: "e0",
+        -33: "d0df",
+        -129: "d1ff7f",
+        -(2**63): "d38000000000000000",
+    }
+    for value, hexed in cases.items():
+        assert encode(value).hex() == hexed
+        assert decode(bytes.fromhex(hexed)) == value
+
+
+def test_length_boundaries_use_shortest_forms() -> None:
+    assert encode("a" * 31)[:1] == b"\xbf"
+    assert encode("a" * 32)[:2] == b"\xd9\x20"
+    assert encode("a" * 256)[:3] == b"\xda\x01\x00"
+    assert encode(b"")[:2] == b"\xc4\x00"
+    assert encode(list(range(16)))[:3] == b"\xdc\x00\x10"
+    assert encode({str(i): 0 for i in range(16)})[:3] == b"\xde\x00\x10"
+
+
+def test_keys_sorted_by_utf8_bytes() -> None:
+    # "Z" < "a" < "é" < "ж" < "😀" in both code points and UTF-8 bytes.
+    data = encode({"ж": 1, "a": 2, "😀": 3, "Z": 4, "é": 5})
+    assert list(decode(data)) == ["Z", "a", "é", "ж", "😀"]  # type: ignore[arg-type]
+
+
+# --- rejections, one per code -----------------------------------------------------------
+
+REJECTED = load_vectors("encoding", "rejected")["cases"]
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=[c["desc"] for c in REJECTED])
+def test_decoder_rejects(case: dict[str, str]) -> None:
+    for fn in (decode, decode_strict):
+        with pytest.raises(DecodeError) as info:
+            fn(bytes.fromhex(case["encoded"]))
+        assert info.value.code == case["want_error"], case["desc"]
+
+
+def test_nesting_at_the_limit_is_accepted() -> None:
+    data = b"\x91" * 31 + b"\x90"
+    assert _both(data)[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("limits", "value"),
+    [
+        (DecodeLimits(max_str=3), "abcd"),
+        (DecodeLimits(max_bin=3), b"abcd"),
+        (DecodeLimits(max_array=3), [1, 2, 3, 4]),
+        (DecodeLimits(max_map=1), {"a": 1, "b": 2}),
+        (DecodeLimits(max_depth=2), [[[]]]),
+        (DecodeLimits(max_input=4), "abcd"),
+    ],
+)
+def test_configured_limits(limits: DecodeLimits, value: Any) -> None:
+    data = encode(value)
+    assert decode(data) == value
+    status, code = _both(data, limits)
+    assert status == "err"
+    assert code in (ErrorCode.DECODE_LIMIT, ErrorCode.DECODE_DEPTH)
+
+
+def test_limits_must_be_sane() -> None:
+    with pytest.raises(TypeError):
+        DecodeLimits(max_depth=-1)
+    with pytest.raises(TypeError):
+        DecodeLimits(max_depth=100_000)
+
+
+def test_decode_requires_bytes() -> None:
+    with pytest.raises(TypeError):
+        decode(bytearray(b"\x00"))  # type: ignore[arg-type]
+
+
+def test_error_carries_offset() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode(bytes.fromhex("92" + "01" + "cc01"))
+    assert info.value.offset == 2
+
+
+# --- fuzzing ------------------------------------------------------------------------------
+
+
+def _seeds() -> list[bytes]:
+    return [
+        encode(v)
+        for v in (
+            {"a": 1, "b": [1, 2, {"c": b"\x00" * 40}], "d": "жёлтый", "e": None, "f": True},
+            [2**63, -(2**63), 65536, -129, "x" * 40, b"y" * 300],
+            {"k" * 40: {"n": [[], {}, [[[]]]]}, "z": -1},
+        )
+    ]
+
+
+@pytest.mark.slow
+def test_fuzz_decode_sees_only_values_or_decode_errors() -> None:
+    rnd = random.Random(20251125)
+    seeds = _seeds()
+    accepted = 0
+    for i in range(100_000):
+        if i % 4 == 0:
+            data = rnd.randbytes(rnd.randint(0, 24))
+        else:
+            data = bytearray(rnd.choice(seeds))
+            for _ in range(rnd.randint(1, 3)):
+                op = rnd.randint(0, 2)
+                pos = rnd.randint(0, len(data) - 1) if data else 0
+                if op == 0 and data:
+                    data[pos] = rnd.randint(0, 255)
+                elif op == 1:
+                    data.insert(pos, rnd.randint(0, 255))
+                elif data:
+                    del data[pos]
+            data = bytes(data)
+        try:
+            value = decode(data)
+        except DecodeError:
+            continue
+        accepted += 1
+        assert encode(value) == data
+    assert accepted > 0
+
+
+def test_fast_and_reference_decoders_agree_on_mutations() -> None:
+    rnd = random.Random(7)
+    for seed in _seeds():
+        for _ in range(3000):
+            data = bytearray(seed)
+            data[rnd.randrange(len(data))] = rnd.randint(0, 255)
+            _both(bytes(data))
+
+
+# --- vectors ------------------------------------------------------------------------------
+
+
+VALID = load_vectors("encoding", "valid")["cases"]
+
+
+@pytest.mark.parametrize("case", VALID, ids=[c["desc"] for c in VALID])
+def test_valid_vectors(case: dict[str, Any]) -> None:
+    data = bytes.fromhex(case["encoded"])
+    value = from_typed(case["value"])
+    assert encode(value) == data
+    assert decode(data) == value
+    assert decode_strict(data) == value
+
+
+def test_vector_decoder_matches_plain_msgpack_for_valid_cases() -> None:
+    # An independent decoder (msgpack's own) reads the canonical bytes to the same value.
+    for case in load_vectors("encoding", "valid")["cases"]:
+        data = bytes.fromhex(case["encoded"])
+        assert msgpack.unpackb(data, raw=False) == decode(data)
