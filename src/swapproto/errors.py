@@ -86,6 +86,7 @@ class ErrorCode(StrEnum):
     INPUT_RECORD = "input.invalid_record"
     INPUT_DUPLICATE = "input.duplicate"
     INPUT_UNKNOWN_KIND = "input.unknown_kind"
+    INPUT_KIND_EXISTS = "input.kind_exists"
     INPUT_IO = "input.io"
 
 

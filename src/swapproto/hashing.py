@@ -17,6 +17,7 @@ the two disagree.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from enum import Enum
@@ -26,7 +27,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["DIGEST_SIZE", "Tag", "digest_equal", "sha256", "tagged_hash", "tagged_hasher"]
+__all__ = [
+    "DIGEST_SIZE",
+    "Tag",
+    "digest_equal",
+    "fingerprint",
+    "sha256",
+    "tagged_hash",
+    "tagged_hasher",
+]
 
 DIGEST_SIZE = 32
 
@@ -88,6 +97,16 @@ def sha256(data: bytes | Iterable[bytes]) -> bytes:
     for chunk in data:
         h.update(chunk)
     return h.digest()
+
+
+def fingerprint(digest: bytes) -> str:
+    """A short fingerprint people can read aloud and write into signed minutes.
+
+    ``base32(tagged_hash(FINGERPRINT, digest)[:10])`` in four groups of four letters
+    and digits (80 bits), e.g. ``K5QW-3JDA-ZT7B-M2XE``.
+    """
+    text = base64.b32encode(tagged_hash(Tag.FINGERPRINT, digest)[:10]).decode("ascii")
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def digest_equal(a: bytes, b: bytes) -> bool:

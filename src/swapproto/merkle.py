@@ -22,7 +22,7 @@ sizes out of range), ``VERIFY_PROOF`` (malformed proof: wrong element count or l
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from swapproto.errors import ErrorCode, ProofError
 from swapproto.hashing import DIGEST_SIZE, digest_equal
@@ -112,7 +112,7 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int) -> tuple[bytes, ..
     return MerkleTree(leaves).consistency_proof(old_size)
 
 
-def _range_error(message: str, **details: int) -> ProofError:
+def _range_error(message: str, **details: Any) -> ProofError:
     return ProofError(message, code=ErrorCode.VERIFY_RANGE, **details)
 
 
@@ -129,13 +129,18 @@ def _check_elements(proof: Sequence[bytes]) -> None:
 def _check_root(expected: bytes, calculated: bytes, what: str) -> None:
     if not digest_equal(expected, calculated):
         raise ProofError(
-            f"{what} does not match", code=ErrorCode.VERIFY_ROOT, expected=expected, calculated=calculated
+            f"{what} does not match",
+            code=ErrorCode.VERIFY_ROOT,
+            expected=expected,
+            calculated=calculated,
         )
 
 
 def _proof_length_error(too_many: bool) -> ProofError:
     which = "more" if too_many else "fewer"
-    return ProofError(f"proof has {which} elements than the sizes require", code=ErrorCode.VERIFY_PROOF)
+    return ProofError(
+        f"proof has {which} elements than the sizes require", code=ErrorCode.VERIFY_PROOF
+    )
 
 
 def _inclusion_root(hash_: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
@@ -178,7 +183,9 @@ def verify_inclusion_hash(
     _check_root(root, _inclusion_root(leaf_hash, index, size, proof), "inclusion proof root")
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> None:
     """Check that raw leaf data ``leaf`` is at ``index`` in the tree of ``size`` with ``root``.
 
     ``leaf`` is hashed here with :func:`leaf_hash`. Returns ``None``; raises
@@ -317,20 +324,22 @@ class MerkleTree:
         n = end - start
         if m == n:
             if not whole:
-                out.append(self._subtree(start, n))
+                out.append(self.subtree_root(start, n))
             return
         k = 1 << ((n - 1).bit_length() - 1)  # largest power of two < n
         if m <= k:
             self._subproof(m, start, start + k, whole, out)
-            out.append(self._subtree(start + k, n - k))
+            out.append(self.subtree_root(start + k, n - k))
         else:
             self._subproof(m - k, start + k, end, False, out)
-            out.append(self._subtree(start, k))
+            out.append(self.subtree_root(start, k))
 
-    def _subtree(self, start: int, size: int) -> bytes:
-        # MTH(D[start:start+size]) for a range the RFC recursion produces: either a complete
-        # aligned subtree or a right-edge range ending at n. Both are the stored node at level
-        # ceil(log2(size)), index start >> level, which covers exactly that range.
+    def subtree_root(self, start: int, size: int) -> bytes:
+        """``MTH(D[start:start+size])`` for a range the RFC 9162 split produces.
+
+        Valid for a complete aligned subtree or a right-edge range ending at ``n``: both
+        are the stored node at level ceil(log2(size)), index ``start >> level``.
+        """
         level = (size - 1).bit_length()
         return self._levels[level][start >> level]
 
@@ -355,7 +364,7 @@ class StreamingRootBuilder:
 
     def add_leaf(self, data: bytes) -> None:
         """Append one raw leaf."""
-        self.add_leaf_hashes((leaf_hash(data),))
+        self.add_leaf_hash(_sha256(LEAF_PREFIX + data).digest())
 
     def add_leaves(self, leaves: Iterable[bytes]) -> None:
         """Append raw leaves in order."""
@@ -364,7 +373,16 @@ class StreamingRootBuilder:
 
     def add_leaf_hash(self, hash_: bytes) -> None:
         """Append one leaf hash (32 bytes, else ``ProofError``)."""
-        self.add_leaf_hashes((hash_,))
+        # Written out rather than delegating: callers use it in per-entry loops.
+        if len(hash_) != DIGEST_SIZE:
+            raise ProofError("leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
+        stack = self._stack
+        carry = self._size
+        while carry & 1:
+            hash_ = _sha256(NODE_PREFIX + stack.pop() + hash_).digest()
+            carry >>= 1
+        stack.append(hash_)
+        self._size += 1
 
     def add_leaf_hashes(self, hashes: Iterable[bytes]) -> None:
         """Append leaf hashes in order; each must be 32 bytes, else ``ProofError``.

@@ -1,0 +1,224 @@
+"""Amendments: version n+1 of a manifest, linked to version n and signed.
+
+An *append* amendment only adds entries: the old tree is a prefix of the new one and
+the amendment carries an RFC 9162 consistency proof. A *revise* amendment removes
+entries, each with a reason code, and may add others: the new manifest holds the old
+entries that were not removed, in order, with their salts, then the additions; anyone
+holding both private views checks that with :func:`check_revision`
+(``spec/manifest.md`` §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from swapproto.encoding import DecodeLimits, decode, encode
+from swapproto.envelope import SignedEnvelope, sign_envelope, verify_envelope
+from swapproto.errors import DecodeError, ErrorCode, VerificationError
+from swapproto.keys import PublicKey, RolePolicy, SigningKey
+from swapproto.manifest import (
+    VerifiedHeader,
+    decode_entry,
+    role_policy_for,
+    signers_policy,
+    verify_header,
+)
+from swapproto.records import record_id
+from swapproto.merkle import verify_consistency
+
+__all__ = [
+    "AMENDMENT_FORMAT",
+    "AMENDMENT_TYPE",
+    "AmendmentMode",
+    "RemovalReason",
+    "Removal",
+    "VerifiedAmendment",
+    "check_revision",
+    "make_amendment",
+    "verify_amendment",
+]
+
+AMENDMENT_TYPE: Final = "swapproto/manifest-amendment/v1"
+AMENDMENT_FORMAT: Final = "swapproto-amendment/1"
+AMENDMENT_LIMITS: Final = DecodeLimits(
+    max_input=64 * 1024 * 1024, max_depth=5, max_str=4096, max_bin=32 * 1024 * 1024, max_array=1_000_000, max_map=8
+)
+_FILE_KEYS: Final = ["amendment", "current", "format", "previous"]
+_PAYLOAD_KEYS: Final = ["cites", "consistency", "current", "mode", "previous", "removed"]
+
+
+class AmendmentMode(StrEnum):
+    """How version n+1 relates to version n."""
+
+    APPEND = "append"
+    REVISE = "revise"
+
+
+class RemovalReason(StrEnum):
+    """Why an entry left the list."""
+
+    RELEASED_EARLIER = "released_earlier"
+    DECEASED = "deceased"
+    TRANSFERRED = "transferred"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One removed entry of version n, with its record id and the signed reason."""
+
+    index: int
+    record_id: str
+    reason: RemovalReason
+
+    def to_value(self) -> dict[str, Any]:
+        """Canonical value."""
+        return {"id": self.record_id, "index": self.index, "reason": self.reason.value}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedAmendment:
+    """An amendment whose three signatures and links verified."""
+
+    previous: VerifiedHeader
+    current: VerifiedHeader
+    mode: AmendmentMode
+    removed: tuple[Removal, ...]
+    cites: bytes | None
+
+
+def _invalid(message: str) -> VerificationError:
+    return VerificationError(message, code=ErrorCode.VERIFY_AMENDMENT)
+
+
+def make_amendment(
+    previous_header: bytes,
+    current_header: bytes,
+    *,
+    mode: AmendmentMode,
+    keys: Sequence[SigningKey],
+    consistency: Sequence[bytes] = (),
+    removed: Iterable[Removal] = (),
+    cites: bytes | None = None,
+) -> bytes:
+    """Sign the link from version n to n+1 and bundle the three envelopes."""
+    issuer = signers_policy(keys)
+    prev = verify_header(previous_header, issuer)
+    cur = verify_header(current_header, issuer)
+    payload = {
+        "cites": cites,
+        "consistency": list(consistency),
+        "current": cur.digest,
+        "mode": mode.value,
+        "previous": prev.digest,
+        "removed": [r.to_value() for r in sorted(removed, key=lambda r: r.index)],
+    }
+    envelope = sign_envelope(AMENDMENT_TYPE, payload, list(keys))
+    return encode(
+        {
+            "amendment": envelope.to_bytes(),
+            "current": current_header,
+            "format": AMENDMENT_FORMAT,
+            "previous": previous_header,
+        }
+    )
+
+
+def _parse_file(data: bytes) -> dict[str, Any]:
+    try:
+        value: Any = decode(data, limits=AMENDMENT_LIMITS)
+    except DecodeError as exc:
+        raise VerificationError(f"amendment is not canonical: {exc}", code=ErrorCode.VERIFY_AMENDMENT) from exc
+    if type(value) is not dict or list(value) != _FILE_KEYS or value["format"] != AMENDMENT_FORMAT:
+        raise _invalid("not a swapproto amendment of format 1")
+    if any(type(value[k]) is not bytes for k in ("amendment", "current", "previous")):
+        raise _invalid("amendment parts must be byte strings")
+    return value
+
+
+def _parse_removed(items: object, old_count: int) -> tuple[Removal, ...]:
+    if type(items) is not list:
+        raise _invalid("removed must be a list")
+    result: list[Removal] = []
+    for item in items:
+        if type(item) is not dict or list(item) != ["id", "index", "reason"]:
+            raise _invalid("each removal must be {id, index, reason}")
+        index, rid, reason = item["index"], item["id"], item["reason"]
+        if type(index) is not int or type(rid) is not str or reason not in set(RemovalReason):
+            raise _invalid("removal fields have the wrong types or an unknown reason")
+        if not 0 <= index < old_count or (result and index <= result[-1].index):
+            raise _invalid("removed indices must be in range and strictly increasing")
+        result.append(Removal(index, rid, RemovalReason(reason)))
+    return tuple(result)
+
+
+def _check_link(prev: VerifiedHeader, cur: VerifiedHeader) -> None:
+    p, c = prev.header, cur.header
+    if c.previous != prev.digest or c.version != p.version + 1:
+        raise _invalid("the new header does not link to the previous version")
+    same = (p.exchange, p.issuer, p.list_name, p.kind) == (c.exchange, c.issuer, c.list_name, c.kind)
+    if not same:
+        raise _invalid("an amendment cannot change the exchange, issuer, list or kind")
+
+
+def verify_amendment(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedAmendment:
+    """Verify an amendment file: signatures, the version link and the mode's evidence."""
+    value = _parse_file(data)
+    policy = role_policy_for(issuer)
+    prev = verify_header(value["previous"], policy)
+    cur = verify_header(value["current"], policy)
+    _check_link(prev, cur)
+    envelope = SignedEnvelope.from_bytes(value["amendment"])
+    payload: Any = verify_envelope(envelope, policy, payload_type=AMENDMENT_TYPE).value
+    if type(payload) is not dict or list(payload) != _PAYLOAD_KEYS:
+        raise _invalid("amendment payload fields are not those of format 1")
+    if payload["previous"] != prev.digest or payload["current"] != cur.digest:
+        raise _invalid("the amendment names other header versions")
+    if payload["mode"] not in set(AmendmentMode):
+        raise _invalid("unknown amendment mode")
+    mode = AmendmentMode(payload["mode"])
+    cites = payload["cites"]
+    if cites is not None and (type(cites) is not bytes or len(cites) != 32):
+        raise _invalid("cites must be nil or a 32-byte digest")
+    removed = _parse_removed(payload["removed"], prev.header.count)
+    proof = payload["consistency"]
+    if type(proof) is not list or any(type(p) is not bytes for p in proof):
+        raise _invalid("consistency must be a list of byte strings")
+    if mode is AmendmentMode.APPEND:
+        if removed:
+            raise _invalid("an append amendment removes nothing")
+        verify_consistency(prev.header.count, cur.header.count, proof, prev.header.root, cur.header.root)
+    else:
+        if proof or not removed:
+            raise _invalid("a revise amendment lists removals and carries no consistency proof")
+        if cur.header.count < prev.header.count - len(removed):
+            raise _invalid("the new version lost entries that were not listed as removed")
+    return VerifiedAmendment(prev, cur, mode, removed, cites)
+
+
+def check_revision(
+    amendment: VerifiedAmendment, old_leaves: Iterable[bytes], new_leaves: Iterable[bytes]
+) -> None:
+    """With both private views, check that a revision kept every entry not removed.
+
+    Old entries not removed must appear first in the new version, in order, with the
+    same kind, record and salt (their index changes); removed entries' ids must match.
+    """
+    removed = {r.index: r for r in amendment.removed}
+    new_iter = iter(new_leaves)
+    for old_index, old_leaf in enumerate(old_leaves):
+        old = decode_entry(old_leaf)
+        if old_index in removed:
+            if removed[old_index].record_id != record_id(old.kind, old.record):
+                raise _invalid(f"removal of entry {old_index} names the wrong record id")
+            continue
+        new_leaf = next(new_iter, None)
+        if new_leaf is None:
+            raise _invalid(f"entry {old_index} is missing from the new version")
+        new = decode_entry(new_leaf)
+        if (new.kind, new.record, new.salt) != (old.kind, old.record, old.salt):
+            raise _invalid(f"entry {old_index} changed without being removed")
+

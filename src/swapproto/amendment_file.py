@@ -1,0 +1,128 @@
+"""Writing an amended manifest version and its amendment file (the file layer of
+:mod:`swapproto.amendment`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from swapproto.amendment import (
+    AmendmentMode,
+    Removal,
+    RemovalReason,
+    VerifiedAmendment,
+    make_amendment,
+    verify_amendment,
+)
+from swapproto.errors import ErrorCode, InputError, VerificationError
+from swapproto.hashing import digest_equal
+from swapproto.keys import SigningKey
+from swapproto.manifest import VerifiedHeader, check_entry, signers_policy
+from swapproto.manifest_file import (
+    ManifestReader,
+    SaltedRecord,
+    atomic_writer,
+    build_manifest_file,
+)
+from swapproto.merkle import MerkleTree, StreamingRootBuilder, leaf_hash
+from swapproto.records import record_id
+from swapproto.tabular import RowReport, iter_records, open_table
+
+__all__ = ["amend_manifest_file"]
+
+
+def _carried(
+    reader: ManifestReader,
+    verified: VerifiedHeader,
+    removals: Mapping[int, RemovalReason],
+    removed_out: list[Removal],
+) -> Iterator[SaltedRecord]:
+    """Old entries not removed, with their salts; checks the old root on the way."""
+    header = verified.header
+    root = StreamingRootBuilder()
+    for index, leaf in enumerate(reader.leaves(header.count)):
+        root.add_leaf_hash(leaf_hash(leaf))
+        entry = check_entry(leaf, index=index, kind=header.kind)
+        if index in removals:
+            removed_out.append(Removal(index, record_id(header.kind, entry.record), removals[index]))
+        else:
+            yield entry.record, entry.salt
+    if not digest_equal(root.root(), header.root):
+        raise VerificationError("the current version does not hash to its signed root", code=ErrorCode.VERIFY_ROOT)
+
+
+def _additions(path: Path | None, kind: str, mapping: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    if path is None:
+        return
+    report = RowReport(str(path))
+    with open_table(path) as text:
+        yield from iter_records(text, kind=kind, mapping=mapping, report=report)
+
+
+def amend_manifest_file(
+    current: Path,
+    out: Path,
+    amendment_out: Path,
+    *,
+    keys: Sequence[SigningKey],
+    additions: Path | None = None,
+    mapping: Mapping[str, str] | None = None,
+    removals: Sequence[tuple[int, RemovalReason]] = (),
+    created_at: int,
+    overwrite: bool = False,
+) -> VerifiedAmendment:
+    """Write version n+1 of ``current`` and the signed amendment linking the two.
+
+    Without removals the amendment is append-only and carries a consistency proof.
+    """
+    removal_map = dict(removals)
+    if len(removal_map) != len(removals):
+        raise InputError("an entry is listed for removal twice")
+    policy = signers_policy(keys)
+    removed: list[Removal] = []
+    with Path(current).open("rb") as stream:
+        reader = ManifestReader(stream)
+        verified = reader.verify_header(policy)
+        header = verified.header
+        if removal_map and max(removal_map) >= header.count:
+            raise InputError(f"--remove index {max(removal_map)} is outside the {header.count} entries")
+
+        def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
+            yield from _carried(reader, verified, removal_map, removed)
+            yield from _additions(additions, header.kind, mapping or {})
+
+        result = build_manifest_file(
+            out,
+            rows(),
+            kind=header.kind,
+            list_name=header.list_name,
+            issuer=header.issuer,
+            keys=list(keys),
+            created_at=created_at,
+            exchange=header.exchange,
+            version=header.version + 1,
+            previous=verified.digest,
+            keep_hashes=not removal_map,
+            overwrite=overwrite,
+        )
+    mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
+    proof: tuple[bytes, ...] = ()
+    if mode is AmendmentMode.APPEND:
+        assert result.leaf_hashes is not None
+        proof = MerkleTree.from_leaf_hashes(result.leaf_hashes).consistency_proof(header.count)
+    data = make_amendment(
+        reader.header_bytes,
+        result.verified.envelope.to_bytes(),
+        mode=mode,
+        keys=keys,
+        consistency=proof,
+        removed=removed,
+    )
+    try:
+        with atomic_writer(amendment_out, overwrite=overwrite) as f:
+            f.write(data)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return verify_amendment(data, policy)

@@ -1,0 +1,93 @@
+"""Output, errors and exit codes shared by every command.
+
+Exit codes (documented in the README and ``spec/cli.md``): 0 success; 1 a verification
+failed (the input is well-formed but does not check out); 2 usage, input or I/O error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Final, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from swapproto.errors import SwapprotoError, VerificationError
+
+EXIT_OK: Final = 0
+EXIT_VERIFY_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """How a command reports: human-readable or one JSON object."""
+
+    json: bool = False
+
+    def emit(self, obj: dict[str, Any], human: Callable[[], None]) -> None:
+        """Print ``obj`` as JSON, or call ``human`` to render it."""
+        if self.json:
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+        else:
+            human()
+
+
+def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
+    """Report an error and return the matching exit."""
+    if isinstance(exc, SwapprotoError):
+        code = EXIT_VERIFY_FAILED if isinstance(exc, VerificationError) else EXIT_USAGE
+        payload = {"code": str(exc.code), "message": str(exc.args[0])}
+    else:
+        code = EXIT_USAGE
+        payload = {"code": "input.io", "message": str(exc)}
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": payload}, ensure_ascii=False) + "\n")
+    else:
+        text = escape(f"[{payload['code']}] {payload['message']}")
+        stderr.print(f"[bold red]error[/] {text}")
+    return typer.Exit(code)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn swapproto and I/O errors into a message and a documented exit code."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (SwapprotoError, OSError) as exc:
+            raise fail(exc, as_json=bool(kwargs.get("json_output"))) from None
+
+    return wrapper
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, *, enabled: bool) -> Iterator[Callable[[int], object]]:
+    """A progress bar on stderr; yields a callback taking the number done so far."""
+    if not enabled:
+        yield lambda done: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)

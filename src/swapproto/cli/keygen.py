@@ -1,0 +1,47 @@
+"""``swapproto keygen``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from swapproto.cli._common import ForceOpt, JsonOpt, PassEnvOpt, PassFileOpt, passphrase
+from swapproto.cli._output import Mode, handle_errors, stdout
+from swapproto.keys import KeyAlgorithm, SigningKey, write_key_pair
+
+
+@handle_errors
+def keygen(
+    name: Annotated[str, typer.Argument(help="Key name: writes NAME.key and NAME.pub.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write into.")] = Path(),
+    hybrid: Annotated[
+        bool, typer.Option("--hybrid", help="Ed25519 + ML-DSA-65 (both signatures required).")
+    ] = False,
+    passphrase_file: PassFileOpt = None,
+    passphrase_env: PassEnvOpt = None,
+    force: ForceOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Generate a signing key pair: NAME.key (mode 0600) and NAME.pub."""
+    secret = passphrase(passphrase_file, passphrase_env)
+    alg = KeyAlgorithm.ED25519_ML_DSA_65 if hybrid else KeyAlgorithm.ED25519
+    key = SigningKey.generate(alg)
+    out.mkdir(parents=True, exist_ok=True)
+    key_path, pub_path = write_key_pair(out, name, key, secret, overwrite=force)
+    info = {
+        "ok": True,
+        "name": name,
+        "algorithm": alg.value,
+        "key_id": key.key_id.hex(),
+        "private_key": str(key_path),
+        "public_key": str(pub_path),
+        "encrypted": secret is not None,
+    }
+
+    def human() -> None:
+        stdout.print(f"wrote {key_path} (0600{', encrypted' if secret else ''}) and {pub_path}")
+        stdout.print(f"key id {key.key_id.hex()}  ({alg.value})")
+
+    Mode(json_output).emit(info, human)

@@ -1,0 +1,102 @@
+"""Generated but realistic records for the demo, the examples and the benchmarks.
+
+Deterministic for a given seed. Names are drawn from Ukrainian (Cyrillic and their
+Latin transliterations) and Russian name lists; nothing here is real data.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from collections.abc import Iterator
+from typing import Final, TextIO
+
+__all__ = ["PRISONER_COLUMNS", "prisoner_rows", "write_prisoner_csv"]
+
+PRISONER_COLUMNS: Final = (
+    "person_id",
+    "family_name",
+    "given_names",
+    "date_of_birth",
+    "sex",
+    "service_number",
+    "rank",
+    "unit",
+    "citizenship",
+    "categories",
+    "place_of_detention",
+)
+
+_FAMILY_UA: Final = (
+    "Коваленко", "Бондаренко", "Ткаченко", "Шевченко", "Кравченко", "Олійник", "Мельник",
+    "Шевчук", "Поліщук", "Бойко", "Kovalenko", "Bondarenko", "Tkachenko", "Savchenko",
+)
+_GIVEN_UA: Final = (
+    "Олександр", "Андрій", "Дмитро", "Сергій", "Іван", "Микола", "Юрій", "Тарас",
+    "Oleksandr", "Andrii", "Dmytro", "Serhii", "Yurii", "Taras",
+)
+_FAMILY_RU: Final = (
+    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
+    "Новиков", "Фёдоров", "Ivanov", "Smirnov", "Kuznetsov", "Sokolov",
+)
+_GIVEN_RU: Final = (
+    "Алексей", "Дмитрий", "Сергей", "Андрей", "Максим", "Евгений", "Артём", "Илья",
+    "Aleksei", "Dmitrii", "Sergei", "Maksim", "Evgenii", "Artem",
+)
+_RANKS: Final = ("private", "junior sergeant", "sergeant", "senior sergeant", "lieutenant", "captain")
+_PLACES_UA: Final = ("Camp 1, Kharkiv oblast", "Camp 2, Lviv oblast", "Pre-trial centre, Kyiv")
+_PLACES_RU: Final = ("IK-10, Mordovia", "SIZO-2, Taganrog", "IK-1, Bryansk oblast")
+
+
+def _birth_date(rnd: random.Random, reference: dt.date, young: bool) -> dt.date:
+    age_days = rnd.randint(18 * 365 + 5, 25 * 365 - 5) if young else rnd.randint(26 * 365, 58 * 365)
+    return reference - dt.timedelta(days=age_days)
+
+
+def prisoner_rows(
+    n: int,
+    *,
+    side: str = "ua",
+    seed: int = 1,
+    reference: dt.date = dt.date(2025, 6, 2),
+) -> Iterator[dict[str, str]]:
+    """``n`` prisoner rows (CSV cells) of the party ``side`` ("ua" holds Russian soldiers,
+    "ru" holds Ukrainian ones), every one eligible under the priority categories.
+
+    About a fifth are seriously ill or wounded; the rest are 18 to 25 at ``reference``.
+    """
+    rnd = random.Random(f"{side}:{seed}")
+    held = "ru" if side == "ua" else "ua"
+    family, given = (_FAMILY_RU, _GIVEN_RU) if held == "ru" else (_FAMILY_UA, _GIVEN_UA)
+    places = _PLACES_UA if side == "ua" else _PLACES_RU
+    for i in range(n):
+        roll = rnd.random()
+        categories = []
+        if roll < 0.1:
+            categories.append("seriously_ill")
+        elif roll < 0.2:
+            categories.append("seriously_wounded")
+        young = not categories or rnd.random() < 0.3
+        if young:
+            categories.append("age_18_25")
+        yield {
+            "person_id": f"{side.upper()}-{seed:02d}-{i:07d}",
+            "family_name": rnd.choice(family),
+            "given_names": rnd.choice(given),
+            "date_of_birth": _birth_date(rnd, reference, young).isoformat(),
+            "sex": "male",
+            "service_number": f"{rnd.randint(100000, 999999)}",
+            "rank": rnd.choice(_RANKS),
+            "unit": f"{rnd.randint(1, 250)} brigade",
+            "citizenship": held.upper(),
+            "categories": ";".join(sorted(categories)),
+            "place_of_detention": rnd.choice(places),
+        }
+
+
+def write_prisoner_csv(out: TextIO, n: int, *, side: str = "ua", seed: int = 1) -> None:
+    """Write ``n`` generated prisoner rows as CSV with a header line."""
+    writer = csv.DictWriter(out, fieldnames=PRISONER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(prisoner_rows(n, side=side, seed=seed))

@@ -1,0 +1,134 @@
+"""Selective disclosure: some entries of a signed manifest, provably on the list.
+
+A disclosure carries the signed header, the disclosed entries (with their salts) and
+the Merkle hashes needed to recompute the root: for one entry the RFC 9162 audit
+path, for several a shared multi-proof (``spec/manifest.md`` §6). Verifying it needs
+only the issuer's public key; it reveals nothing about other entries but the hashes of
+the subtrees that hold them, which are salted and so say nothing about their records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from swapproto.encoding import DecodeLimits, decode, encode
+from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
+from swapproto.keys import PublicKey, RolePolicy
+from swapproto.manifest import Entry, VerifiedHeader, check_entry, verify_header
+from swapproto.merkle import MerkleTree, leaf_hash, verify_inclusion
+from swapproto.multiproof import multi_inclusion_proof, verify_multi_inclusion
+
+__all__ = [
+    "DISCLOSURE_FORMAT",
+    "VerifiedDisclosure",
+    "collect_for_disclosure",
+    "make_disclosure",
+    "verify_disclosure",
+]
+
+DISCLOSURE_FORMAT: Final = "swapproto-disclosure/1"
+DISCLOSURE_LIMITS: Final = DecodeLimits(
+    max_input=16 * 1024 * 1024, max_depth=4, max_str=256, max_bin=1024 * 1024, max_array=100_000, max_map=8
+)
+_KEYS: Final = ["format", "header", "leaves", "proof"]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDisclosure:
+    """A disclosure whose header signature, entries and proof all verified."""
+
+    verified: VerifiedHeader
+    entries: tuple[Entry, ...]
+
+
+def make_disclosure(
+    header_bytes: bytes, tree: MerkleTree, leaves: dict[int, bytes]
+) -> bytes:
+    """Encode a disclosure of ``leaves`` (index -> leaf bytes) from a manifest's tree."""
+    if not leaves:
+        raise InputError("nothing to disclose: name at least one entry")
+    indices = sorted(leaves)
+    for index in indices:
+        if leaf_hash(leaves[index]) != tree.leaf_hash(index):
+            raise InputError(f"leaf {index} does not belong to this tree")
+    if len(indices) == 1:
+        proof: Sequence[bytes] = tree.inclusion_proof(indices[0])
+    else:
+        proof = multi_inclusion_proof(tree, indices)
+    return encode(
+        {
+            "format": DISCLOSURE_FORMAT,
+            "header": header_bytes,
+            "leaves": [[i, leaves[i]] for i in indices],
+            "proof": list(proof),
+        }
+    )
+
+
+def _invalid(message: str) -> VerificationError:
+    return VerificationError(message, code=ErrorCode.VERIFY_DISCLOSURE)
+
+
+def _parse(data: bytes) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
+    try:
+        value: Any = decode(data, limits=DISCLOSURE_LIMITS)
+    except DecodeError as exc:
+        raise VerificationError(
+            f"disclosure is not canonical: {exc}", code=ErrorCode.VERIFY_DISCLOSURE
+        ) from exc
+    if type(value) is not dict or list(value) != _KEYS or value["format"] != DISCLOSURE_FORMAT:
+        raise _invalid("not a swapproto disclosure of format 1")
+    header, leaves, proof = value["header"], value["leaves"], value["proof"]
+    if type(header) is not bytes or type(leaves) is not list or type(proof) is not list:
+        raise _invalid("disclosure fields have the wrong types")
+    pairs: list[tuple[int, bytes]] = []
+    for item in leaves:
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not int or type(item[1]) is not bytes:
+            raise _invalid("each disclosed leaf must be [index, leaf bytes]")
+        pairs.append((item[0], item[1]))
+    if not pairs or any(b[0] <= a[0] for a, b in zip(pairs, pairs[1:], strict=False)):
+        raise _invalid("disclosed indices must be non-empty and strictly increasing")
+    if any(type(p) is not bytes for p in proof):
+        raise _invalid("proof elements must be byte strings")
+    return header, pairs, proof
+
+
+def verify_disclosure(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedDisclosure:
+    """Verify a disclosure: header signature, each entry, then the proof to the root."""
+    header_bytes, pairs, proof = _parse(data)
+    verified = verify_header(header_bytes, issuer)
+    header = verified.header
+    if pairs[-1][0] >= header.count:
+        raise VerificationError(
+            f"disclosed index {pairs[-1][0]} is outside a manifest of {header.count}",
+            code=ErrorCode.VERIFY_RANGE,
+        )
+    entries = tuple(check_entry(leaf, index=i, kind=header.kind) for i, leaf in pairs)
+    if len(pairs) == 1:
+        verify_inclusion(pairs[0][1], pairs[0][0], header.count, proof, header.root)
+    else:
+        hashes = {i: leaf_hash(leaf) for i, leaf in pairs}
+        verify_multi_inclusion(hashes, header.count, proof, header.root)
+    return VerifiedDisclosure(verified, entries)
+
+
+def collect_for_disclosure(
+    leaves: Iterable[bytes], wanted: Iterable[int]
+) -> tuple[MerkleTree, dict[int, bytes]]:
+    """Hash every leaf of a manifest into a tree, keeping the wanted leaves' bytes."""
+    want = set(wanted)
+    kept: dict[int, bytes] = {}
+    hashes: list[bytes] = []
+    append = hashes.append
+    for index, leaf in enumerate(leaves):
+        append(leaf_hash(leaf))
+        if index in want:
+            kept[index] = leaf
+    missing = want - kept.keys()
+    if missing:
+        raise VerificationError(
+            f"entry {min(missing)} is outside a manifest of {len(hashes)}", code=ErrorCode.VERIFY_RANGE
+        )
+    return MerkleTree.from_leaf_hashes(hashes), kept

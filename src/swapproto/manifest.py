@@ -1,0 +1,369 @@
+"""Signed manifests: salted entries in an RFC 9162 tree under a signed header.
+
+A manifest is a list of *entries* ``(index, kind, record, salt)``; each entry's SP-CMP
+encoding is a Merkle leaf, and the issuer signs a *header* carrying the root, the
+count and what the list is (``spec/manifest.md``). Everything here streams: entries are
+written and read one at a time, so building or verifying a 1,000,000-entry manifest
+never holds the records as Python objects, and verification keeps only O(log n)
+hashes.
+
+The file layout (:mod:`swapproto.manifest_file`) puts the header first; this module
+holds the values, the leaf encoding, the streaming builder and the entry checks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from swapproto import records
+from swapproto.encoding import DecodeLimits, decode, encode
+from swapproto.envelope import SignedEnvelope, VerifiedPayload, sign_envelope, verify_envelope
+from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
+from swapproto.hashing import Tag, tagged_hash
+from swapproto.keys import PublicKey, RolePolicy, SigningKey
+from swapproto.merkle import StreamingRootBuilder, leaf_hash
+
+__all__ = [
+    "HEADER_TYPE",
+    "SALT_SIZE",
+    "BuildWarning",
+    "ManifestBuilder",
+    "ManifestHeader",
+    "VerifiedHeader",
+    "check_entry",
+    "decode_entry",
+    "encode_entry",
+    "header_digest",
+    "role_policy_for",
+    "signers_policy",
+    "verify_header",
+]
+
+HEADER_TYPE: Final = "swapproto/manifest-header/v1"
+"""The envelope payload type of a signed manifest header."""
+FORMAT_VERSION: Final = 1
+SALT_SIZE: Final = 32
+_SALT_BATCH: Final = 4096
+_ENTRY_KEYS: Final = ["i", "k", "r", "s"]
+_HEADER_KEYS: Final = frozenset(
+    {"count", "created_at", "exchange", "format", "issuer", "kind", "list", "previous", "root", "version"}
+)
+ENTRY_LIMITS: Final = DecodeLimits(max_input=64 * 1024, max_depth=8, max_str=4096, max_bin=4096, max_array=256, max_map=64)
+"""Bounds for one entry: records are small, so anything larger is hostile."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestHeader:
+    """The signed header of a manifest version."""
+
+    exchange: bytes | None
+    issuer: str
+    list_name: str
+    kind: str
+    count: int
+    root: bytes
+    version: int = 1
+    previous: bytes | None = None
+    created_at: int = 0
+
+    def to_payload(self) -> dict[str, Any]:
+        """The canonical payload value (``spec/manifest.md`` §3)."""
+        return {
+            "count": self.count,
+            "created_at": self.created_at,
+            "exchange": self.exchange,
+            "format": FORMAT_VERSION,
+            "issuer": self.issuer,
+            "kind": self.kind,
+            "list": self.list_name,
+            "previous": self.previous,
+            "root": self.root,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_payload(cls, value: object) -> ManifestHeader:
+        """Parse a *verified* payload value; raises on any structural problem."""
+        if type(value) is not dict or set(value) != _HEADER_KEYS:
+            raise _invalid("header fields are not exactly those of format 1")
+        if value["format"] != FORMAT_VERSION:
+            raise _invalid(f"unsupported manifest format {value['format']!r}")
+        checks = (
+            ("count", int, None),
+            ("created_at", int, None),
+            ("version", int, None),
+            ("issuer", str, None),
+            ("kind", str, None),
+            ("list", str, None),
+            ("root", bytes, 32),
+        )
+        for name, typ, size in checks:
+            if type(value[name]) is not typ or (size is not None and len(value[name]) != size):
+                raise _invalid(f"header field {name!r} has the wrong type or size")
+        for name in ("exchange", "previous"):
+            if value[name] is not None and (type(value[name]) is not bytes or len(value[name]) != 32):
+                raise _invalid(f"header field {name!r} must be nil or 32 bytes")
+        if value["count"] < 0 or value["version"] < 1 or value["created_at"] < 0:
+            raise _invalid("header count, version or created_at out of range")
+        if (value["version"] == 1) != (value["previous"] is None):
+            raise _invalid("version 1 has no previous header; later versions must have one")
+        return cls(
+            exchange=value["exchange"],
+            issuer=value["issuer"],
+            list_name=value["list"],
+            kind=value["kind"],
+            count=value["count"],
+            root=value["root"],
+            version=value["version"],
+            previous=value["previous"],
+            created_at=value["created_at"],
+        )
+
+    @property
+    def digest(self) -> bytes:
+        """``tagged_hash(MANIFEST_HEADER, encode(payload))``: what amendments link to."""
+        return header_digest(encode(self.to_payload()))
+
+
+def header_digest(payload_bytes: bytes) -> bytes:
+    """The digest of a header's canonical payload bytes."""
+    return tagged_hash(Tag.MANIFEST_HEADER, payload_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedHeader:
+    """A header whose envelope verified under the issuer's policy."""
+
+    header: ManifestHeader
+    envelope: SignedEnvelope
+    verified: VerifiedPayload
+
+    @property
+    def digest(self) -> bytes:
+        """The header digest, computed over the payload bytes that were signed."""
+        return header_digest(self.verified.payload)
+
+
+def role_policy_for(issuer: PublicKey | RolePolicy) -> RolePolicy:
+    """A policy from one public key (threshold 1), or the policy given."""
+    if isinstance(issuer, RolePolicy):
+        return issuer
+    return RolePolicy.of([issuer], 1)
+
+
+def signers_policy(keys: Iterable[SigningKey]) -> RolePolicy:
+    """The policy "every one of these keys signed" (to re-check one's own output)."""
+    public = [k.public_key for k in keys]
+    return RolePolicy.of(public, len({k.key_id for k in public}))
+
+
+def verify_header(envelope: SignedEnvelope | bytes, issuer: PublicKey | RolePolicy) -> VerifiedHeader:
+    """Verify a header envelope's signatures, then parse the payload it signed."""
+    env = envelope if isinstance(envelope, SignedEnvelope) else SignedEnvelope.from_bytes(envelope)
+    verified = verify_envelope(env, role_policy_for(issuer), payload_type=HEADER_TYPE)
+    return VerifiedHeader(ManifestHeader.from_payload(verified.value), env, verified)
+
+
+# --- entries -------------------------------------------------------------------------
+
+
+def encode_entry(index: int, kind: str, record: dict[str, Any], salt: bytes) -> bytes:
+    """The leaf bytes of one entry: ``encode({"i": index, "k": kind, "r": record, "s": salt})``."""
+    if len(salt) != SALT_SIZE:
+        raise InputError("salt must be 32 bytes", code=ErrorCode.INPUT_INVALID)
+    return encode({"i": index, "k": kind, "r": record, "s": salt})
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One decoded, checked manifest entry."""
+
+    index: int
+    kind: str
+    record: dict[str, Any]
+    salt: bytes = field(repr=False)
+
+
+def decode_entry(leaf: bytes) -> Entry:
+    """Decode leaf bytes into an entry, checking canonical form and entry structure."""
+    value = decode(leaf, limits=ENTRY_LIMITS)
+    if type(value) is not dict or list(value) != _ENTRY_KEYS:
+        raise _invalid("an entry must be a map with exactly the keys i, k, r, s")
+    index, kind, record, salt = value["i"], value["k"], value["r"], value["s"]
+    if type(index) is not int or index < 0:
+        raise _invalid("entry index must be a non-negative integer")
+    if type(kind) is not str or type(record) is not dict:
+        raise _invalid("entry kind must be a string and its record a map")
+    if type(salt) is not bytes or len(salt) != SALT_SIZE:
+        raise _invalid("entry salt must be 32 bytes")
+    return Entry(index, kind, record, salt)
+
+
+def check_entry(leaf: bytes, *, index: int, kind: str) -> Entry:
+    """Full check of one entry: canonical, well-formed, at ``index``, of ``kind``, valid record.
+
+    Raises :class:`~swapproto.errors.VerificationError` (code ``verify.manifest_invalid``)
+    naming the entry; the underlying decode or schema error is chained.
+    """
+    try:
+        entry = decode_entry(leaf)
+        if entry.index != index:
+            raise _invalid(f"entry at position {index} claims index {entry.index}")
+        if entry.kind != kind:
+            raise _invalid(f"entry kind {entry.kind!r} differs from the header's {kind!r}")
+        records.validate_canonical(kind, entry.record)
+    except VerificationError:
+        raise
+    except (DecodeError, InputError) as exc:
+        raise VerificationError(
+            f"entry {index} is invalid: {exc}", code=ErrorCode.VERIFY_MANIFEST, index=index, cause=exc.code
+        ) from exc
+    return entry
+
+
+def _invalid(message: str) -> VerificationError:
+    return VerificationError(message, code=ErrorCode.VERIFY_MANIFEST)
+
+
+# --- building --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildWarning:
+    """Something worth a human look, that does not stop the build."""
+
+    code: str
+    message: str
+    indices: tuple[int, ...]
+
+
+SaltSource = Callable[[int], bytes]
+
+
+class ManifestBuilder:
+    """Streams entries into a sink and produces the signed header at the end.
+
+    ``sink`` receives each leaf as it is made (the file layer frames and writes it);
+    only O(log n) hashes, the set of record ids and one small fingerprint per identity
+    are kept. Salts come from ``salt_source`` (default ``os.urandom``), drawn in batches.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        list_name: str,
+        issuer: str,
+        sink: Callable[[bytes], object],
+        exchange: bytes | None = None,
+        salt_source: SaltSource = os.urandom,
+        version: int = 1,
+        previous: bytes | None = None,
+    ) -> None:
+        records.get_kind(kind)
+        self.kind = kind
+        self.list_name = list_name
+        self.issuer = issuer
+        self.exchange = exchange
+        self.version = version
+        self.previous = previous
+        self._sink = sink
+        self._salt_source = salt_source
+        self._salts = b""
+        self._salt_pos = 0
+        self._tree = StreamingRootBuilder()
+        self._ids: dict[str, int] = {}
+        self._identities: dict[int, int] = {}
+        self.warnings: list[BuildWarning] = []
+
+    @property
+    def count(self) -> int:
+        """Entries added so far."""
+        return self._tree.size
+
+    def _salt(self) -> bytes:
+        if self._salt_pos >= len(self._salts):
+            self._salts = self._salt_source(SALT_SIZE * _SALT_BATCH)
+            if len(self._salts) != SALT_SIZE * _SALT_BATCH:
+                raise InputError("salt source returned the wrong number of bytes")
+            self._salt_pos = 0
+        start = self._salt_pos
+        self._salt_pos += SALT_SIZE
+        return self._salts[start : self._salt_pos]
+
+    def add(self, record: dict[str, Any], *, salt: bytes | None = None) -> bytes:
+        """Add one canonical record (already validated for this kind); return its leaf.
+
+        Raises :class:`~swapproto.errors.InputError` (``input.duplicate``) when its id
+        repeats; the same identity under another id is recorded as a warning.
+        """
+        index = self._tree.size
+        self._check_duplicates(index, record)
+        leaf = encode_entry(index, self.kind, record, self._salt() if salt is None else salt)
+        self._tree.add_leaf_hash(leaf_hash(leaf))
+        self._sink(leaf)
+        return leaf
+
+    def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Add many records."""
+        for record in rows:
+            self.add(record)
+
+    def _check_duplicates(self, index: int, record: dict[str, Any]) -> None:
+        rid = records.record_id(self.kind, record)
+        first = self._ids.setdefault(rid, index)
+        if first != index:
+            raise InputError(
+                f"record id {rid!r} appears at entries {first} and {index}",
+                code=ErrorCode.INPUT_DUPLICATE,
+                indices=(first, index),
+            )
+        identity = records.identity_key(self.kind, record)
+        if identity is not None:
+            # hash() of the identity: one int per entry keeps memory small; a collision
+            # can only produce a spurious warning, never a missed duplicate id.
+            other = self._identities.setdefault(hash(identity), index)
+            if other != index:
+                self.warnings.append(
+                    BuildWarning(
+                        "possible_duplicate_person",
+                        f"entries {other} and {index} have the same names and date of birth",
+                        (other, index),
+                    )
+                )
+
+    def header(self, *, created_at: int) -> ManifestHeader:
+        """The header for everything added so far."""
+        return ManifestHeader(
+            exchange=self.exchange,
+            issuer=self.issuer,
+            list_name=self.list_name,
+            kind=self.kind,
+            count=self._tree.size,
+            root=self._tree.root(),
+            version=self.version,
+            previous=self.previous,
+            created_at=created_at,
+        )
+
+    def sign(self, keys: Iterable[SigningKey], *, created_at: int) -> SignedEnvelope:
+        """Sign the header for everything added so far."""
+        return sign_envelope(HEADER_TYPE, self.header(created_at=created_at).to_payload(), list(keys))
+
+
+def iter_checked_entries(
+    leaves: Iterable[bytes], header: ManifestHeader
+) -> Iterator[Entry]:
+    """Check every leaf in order against the header's kind; yield the entries."""
+    for index, leaf in enumerate(leaves):
+        yield check_entry(leaf, index=index, kind=header.kind)
+
+
+def require(condition: bool, message: str, code: ErrorCode = ErrorCode.VERIFY_MANIFEST) -> None:
+    """Raise a :class:`VerificationError` unless ``condition`` holds."""
+    if not condition:
+        raise VerificationError(message, code=code)
+

@@ -1,0 +1,333 @@
+"""The streaming manifest file: header first, then entries (``spec/manifest.md`` §5).
+
+Layout::
+
+    magic "SPMF" | format 0x01 | view ("P" private, "B" blinded)
+    u32be header length | signed header envelope
+    P: count x (u32be leaf length | leaf)        B: count x 32-byte leaf hash
+
+Writers are atomic (temporary file in the same directory, fsync, rename): a failed
+build leaves nothing behind. Readers stream in fixed-size chunks, so verifying uses
+memory that does not grow with the number of entries.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+from swapproto.envelope import SignedEnvelope
+from swapproto.errors import ErrorCode, InputError, VerificationError
+from swapproto.hashing import digest_equal
+from swapproto.keys import PublicKey, RolePolicy, SigningKey
+from swapproto.manifest import (
+    signers_policy,
+    BuildWarning,
+    ManifestBuilder,
+    ManifestHeader,
+    VerifiedHeader,
+    check_entry,
+    verify_header,
+)
+from swapproto.merkle import StreamingRootBuilder, leaf_hash
+
+__all__ = [
+    "MAGIC",
+    "BuildResult",
+    "ManifestReader",
+    "ManifestReport",
+    "View",
+    "atomic_writer",
+    "build_manifest",
+    "build_manifest_file",
+    "verify_manifest_file",
+    "write_blinded_file",
+]
+
+MAGIC: Final = b"SPMF\x01"
+MAX_HEADER: Final = 1024 * 1024
+MAX_ENTRY: Final = 64 * 1024
+_CHUNK: Final = 1 << 20
+PROGRESS_EVERY: Final = 1 << 14
+Progress = Callable[[int], object]
+
+
+class View(StrEnum):
+    """Which view of a manifest a file holds."""
+
+    PRIVATE = "P"
+    """Records and salts: the issuer's copy, and what is sealed for recipients."""
+    BLINDED = "B"
+    """Header and leaf hashes only: structure without content."""
+
+
+def _corrupt(message: str, **details: Any) -> VerificationError:
+    return VerificationError(message, code=ErrorCode.VERIFY_MANIFEST, **details)
+
+
+@contextmanager
+def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
+    """Write ``path`` via a temporary sibling that is renamed only on success."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} exists (use --force to replace it)", code=ErrorCode.INPUT_IO)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _frame(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+class ManifestReader:
+    """Reads a manifest file from a binary stream, header first, entries lazily.
+
+    Nothing read here is trusted until :meth:`verify_header` has checked the header's
+    signatures; entries are trusted only once the root they hash to matches.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._buf = b""
+        self._pos = 0
+        if self._read_exact(len(MAGIC), "magic") != MAGIC:
+            raise _corrupt("not a swapproto manifest file (bad magic or format version)")
+        view = self._read_exact(1, "view")
+        try:
+            self.view = View(view.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raise _corrupt("unknown manifest view byte") from None
+        length = int.from_bytes(self._read_exact(4, "header length"), "big")
+        if length > MAX_HEADER:
+            raise _corrupt(f"header of {length} bytes exceeds the {MAX_HEADER}-byte limit")
+        self.header_bytes = self._read_exact(length, "header")
+        self.envelope = SignedEnvelope.from_bytes(self.header_bytes)
+
+    def _fill(self, need: int) -> bool:
+        while len(self._buf) - self._pos < need:
+            chunk = self._stream.read(_CHUNK)
+            if not chunk:
+                return False
+            self._buf = self._buf[self._pos :] + chunk
+            self._pos = 0
+        return True
+
+    def _read_exact(self, n: int, what: str) -> bytes:
+        if not self._fill(n):
+            raise _corrupt(f"file ends inside the {what}")
+        start = self._pos
+        self._pos += n
+        return self._buf[start : self._pos]
+
+    def unverified_header(self) -> ManifestHeader:
+        """The header as it claims to be, signatures NOT checked (for display and for
+        the issuer's own tools, e.g. to count entries before disclosing)."""
+        return ManifestHeader.from_payload(self.envelope.unverified_value())
+
+    def verify_header(self, issuer: PublicKey | RolePolicy) -> VerifiedHeader:
+        """Verify the header envelope against the issuer's key or policy."""
+        return verify_header(self.envelope, issuer)
+
+    def leaves(self, count: int) -> Iterator[bytes]:
+        """Yield ``count`` framed leaves (private view), then require end of file."""
+        if self.view is not View.PRIVATE:
+            raise _corrupt("a blinded manifest holds no entries")
+        for index in range(count):
+            if not self._fill(4):
+                raise _corrupt(f"file ends before entry {index}", index=index)
+            pos = self._pos
+            length = int.from_bytes(self._buf[pos : pos + 4], "big")
+            if length > MAX_ENTRY:
+                raise _corrupt(f"entry {index} of {length} bytes exceeds the limit", index=index)
+            if not self._fill(4 + length):
+                raise _corrupt(f"file ends inside entry {index}", index=index)
+            pos = self._pos
+            self._pos = pos + 4 + length
+            yield self._buf[pos + 4 : self._pos]
+        self._require_end()
+
+    def leaf_hashes(self, count: int) -> Iterator[bytes]:
+        """Yield ``count`` leaf hashes (blinded view), then require end of file."""
+        if self.view is not View.BLINDED:
+            raise _corrupt("a private manifest holds entries, not leaf hashes")
+        for index in range(count):
+            yield self._read_exact(32, f"leaf hash {index}")
+        self._require_end()
+
+    def _require_end(self) -> None:
+        if self._fill(1):
+            raise _corrupt("trailing bytes after the last entry")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build produced."""
+
+    path: Path | None
+    verified: VerifiedHeader
+    warnings: tuple[BuildWarning, ...]
+    leaf_hashes: tuple[bytes, ...] | None = None
+
+
+SaltedRecord = tuple[dict[str, Any], bytes]
+"""A record carried over with its existing salt (amendments)."""
+
+
+def build_manifest(
+    out: BinaryIO,
+    rows: Iterable[dict[str, Any] | SaltedRecord],
+    *,
+    kind: str,
+    list_name: str,
+    issuer: str,
+    keys: list[SigningKey],
+    created_at: int,
+    exchange: bytes | None = None,
+    version: int = 1,
+    previous: bytes | None = None,
+    keep_hashes: bool = False,
+    progress: Progress | None = None,
+    salt_source: Callable[[int], bytes] = os.urandom,
+    spool_dir: Path | None = None,
+) -> BuildResult:
+    """Build and sign a private-view manifest, writing it to ``out``.
+
+    ``rows`` holds canonical records (a fresh salt is drawn for each) or
+    ``(record, salt)`` pairs that keep their salt. Entries are spooled to a temporary
+    file (in ``spool_dir``) until the header is signed, since the header comes first.
+    With ``keep_hashes`` the leaf hashes are returned too (for consistency proofs).
+    """
+    hashes: list[bytes] | None = [] if keep_hashes else None
+    with tempfile.TemporaryFile(dir=spool_dir) as spool:
+        write = spool.write
+
+        def sink(leaf: bytes) -> None:
+            write(_frame(leaf))
+            if hashes is not None:
+                hashes.append(leaf_hash(leaf))
+
+        builder = ManifestBuilder(
+            kind=kind,
+            list_name=list_name,
+            issuer=issuer,
+            sink=sink,
+            exchange=exchange,
+            salt_source=salt_source,
+            version=version,
+            previous=previous,
+        )
+        for row in rows:
+            if type(row) is tuple:
+                builder.add(row[0], salt=row[1])
+            else:
+                builder.add(row)  # type: ignore[arg-type]
+            if progress is not None and builder.count % PROGRESS_EVERY == 0:
+                progress(builder.count)
+        envelope = builder.sign(keys, created_at=created_at)
+        if progress is not None:
+            progress(builder.count)
+        spool.seek(0)
+        out.write(MAGIC + View.PRIVATE.value.encode() + _frame(envelope.to_bytes()))
+        while chunk := spool.read(_CHUNK):
+            out.write(chunk)
+    verified = verify_header(envelope, signers_policy(keys))
+    return BuildResult(
+        None, verified, tuple(builder.warnings), tuple(hashes) if hashes is not None else None
+    )
+
+
+def build_manifest_file(
+    path: Path, rows: Iterable[dict[str, Any] | SaltedRecord], *, overwrite: bool = False, **options: Any
+) -> BuildResult:
+    """:func:`build_manifest` into ``path``, atomically: on any error nothing is written."""
+    path = Path(path)
+    with atomic_writer(path, overwrite=overwrite) as out:
+        result = build_manifest(out, rows, spool_dir=path.parent, **options)
+    return BuildResult(path, result.verified, result.warnings, result.leaf_hashes)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestReport:
+    """The outcome of a successful manifest verification."""
+
+    verified: VerifiedHeader
+    view: View
+    full: bool
+
+    @property
+    def count(self) -> int:
+        """Number of entries."""
+        return self.verified.header.count
+
+
+def verify_manifest_file(
+    stream: BinaryIO,
+    issuer: PublicKey | RolePolicy,
+    *,
+    full: bool = True,
+    progress: Progress | None = None,
+) -> ManifestReport:
+    """Verify a manifest stream: header signature, then every entry, then the root.
+
+    ``full`` also checks each entry's canonical form, structure, index and record
+    schema; otherwise only the root is recomputed from the entry bytes (structural
+    verification). A blinded file can only be verified structurally. Raises a
+    :class:`~swapproto.errors.VerificationError` on the first failure.
+    """
+    reader = ManifestReader(stream)
+    verified = reader.verify_header(issuer)
+    header = verified.header
+    builder = StreamingRootBuilder()
+    if reader.view is View.BLINDED:
+        builder.add_leaf_hashes(reader.leaf_hashes(header.count))
+        full = False
+    elif full:
+        add_hash = builder.add_leaf_hash
+        for index, leaf in enumerate(reader.leaves(header.count)):
+            check_entry(leaf, index=index, kind=header.kind)
+            add_hash(leaf_hash(leaf))
+            if progress is not None and index % PROGRESS_EVERY == 0:
+                progress(index)
+    else:
+        builder.add_leaves(reader.leaves(header.count))
+    if progress is not None:
+        progress(header.count)
+    calculated = builder.root()
+    if not digest_equal(calculated, header.root):
+        raise VerificationError(
+            "the entries do not hash to the signed root",
+            code=ErrorCode.VERIFY_ROOT,
+            expected=header.root.hex(),
+            calculated=calculated.hex(),
+        )
+    return ManifestReport(verified, reader.view, full)
+
+
+def write_blinded_file(src: BinaryIO, dst: Path, issuer: PublicKey | RolePolicy, *, overwrite: bool = False) -> ManifestReport:
+    """Write the blinded view (header + leaf hashes) of a verified private manifest."""
+    reader = ManifestReader(src)
+    verified = reader.verify_header(issuer)
+    builder = StreamingRootBuilder()
+    with atomic_writer(Path(dst), overwrite=overwrite) as out:
+        out.write(MAGIC + View.BLINDED.value.encode() + _frame(reader.header_bytes))
+        for leaf in reader.leaves(verified.header.count):
+            h = leaf_hash(leaf)
+            builder.add_leaf_hash(h)
+            out.write(h)
+        if not digest_equal(builder.root(), verified.header.root):
+            raise VerificationError("the entries do not hash to the signed root", code=ErrorCode.VERIFY_ROOT)
+    return ManifestReport(verified, View.BLINDED, False)

@@ -1,0 +1,170 @@
+"""Vectors for keys (``spec/vectors/keys/``): key derivation, key ids, records, key files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from swapproto.encoding import encode
+from swapproto.errors import ErrorCode, SwapprotoError
+from swapproto.keys import (
+    KeyAlgorithm,
+    PublicKey,
+    SigningKey,
+    parse_public_key_document,
+    public_key_document,
+)
+
+SEEDS = (bytes(range(32)), bytes([0xA5]) * 32)
+ED = KeyAlgorithm.ED25519
+HYBRID = KeyAlgorithm.ED25519_ML_DSA_65
+
+
+def _component_seed(seed: bytes, alg: KeyAlgorithm, component: str) -> bytes:
+    info = f"swapproto/v1/key-seed/{alg.value}/{component}".encode("ascii")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(seed)
+
+
+def _key_id_cases() -> list[dict[str, object]]:
+    cases: list[dict[str, object]] = []
+    for seed in SEEDS:
+        for alg in (ED, HYBRID):
+            key = SigningKey.from_seed(seed, alg)
+            pub = key.public_key
+            ml_seed = _component_seed(seed, alg, "ml-dsa-65") if alg is HYBRID else None
+            cases.append(
+                {
+                    "desc": f"{alg.value} key from seed {seed[:2].hex()}..",
+                    "seed": seed.hex(),
+                    "alg": alg.value,
+                    "ed25519_seed": _component_seed(seed, alg, "ed25519").hex(),
+                    "ml_dsa_65_seed": None if ml_seed is None else ml_seed.hex(),
+                    "ed25519_public": pub.ed25519.hex(),
+                    "ml_dsa_65_public": None if pub.ml_dsa_65 is None else pub.ml_dsa_65.hex(),
+                    "record": pub.to_bytes().hex(),
+                    "key_id": pub.key_id.hex(),
+                    "short_id": pub.short_id,
+                }
+            )
+    return cases
+
+
+def _error_of(fn: Callable[[], object]) -> str:
+    try:
+        fn()
+    except SwapprotoError as exc:
+        return str(exc.code)
+    raise AssertionError("mutation was accepted")
+
+
+def _record_cases() -> list[dict[str, object]]:
+    ed = SigningKey.from_seed(SEEDS[0], ED).public_key
+    hy = SigningKey.from_seed(SEEDS[0], HYBRID).public_key
+    ed_rec, hy_rec = ed.record(), hy.record()
+    ml = hy_rec["ml-dsa-65"]
+    fmt, alg_err = ErrorCode.KEY_FORMAT, ErrorCode.KEY_ALGORITHM
+    good = encode(ed_rec)
+    mutations: list[tuple[str, bytes, ErrorCode]] = [
+        ("unknown algorithm", encode({**ed_rec, "alg": "ed448"}), alg_err),
+        ("algorithm name in upper case", encode({**ed_rec, "alg": "ED25519"}), alg_err),
+        ("algorithm missing", encode({"ed25519": ed.ed25519}), alg_err),
+        ("Ed25519 key of 31 bytes", encode({**ed_rec, "ed25519": ed.ed25519[:31]}), fmt),
+        ("Ed25519 key as str", encode({**ed_rec, "ed25519": ed.ed25519.hex()}), fmt),
+        ("unknown extra field", encode({**ed_rec, "encryption": b"\x00" * 32}), fmt),
+        ("ed25519 key with an ML-DSA-65 part", encode({**ed_rec, "ml-dsa-65": ml}), fmt),
+        ("hybrid key without ML-DSA-65 part", encode({**hy_rec, "ml-dsa-65": None}), fmt),
+        (
+            "hybrid key, ML-DSA field absent",
+            encode({"alg": HYBRID.value, "ed25519": hy.ed25519}),
+            fmt,
+        ),
+        ("ML-DSA-65 key of 1951 bytes", encode({**hy_rec, "ml-dsa-65": hy.ml_dsa_65[:-1]}), fmt),  # type: ignore[index]
+        ("record is an array", encode([ed_rec["alg"], ed.ed25519]), fmt),
+        ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
+        ("truncated", good[:-1], ErrorCode.DECODE_TRUNCATED),
+        (
+            "keys unsorted",
+            b"\x82\xa7ed25519\xc4\x20" + ed.ed25519 + b"\xa3alg\xa7ed25519",
+            ErrorCode.DECODE_UNSORTED_KEYS,
+        ),
+    ]
+    cases: list[dict[str, object]] = [
+        {"desc": "valid ed25519 record", "record": good.hex(), "key_id": ed.key_id.hex()},
+        {"desc": "valid hybrid record", "record": hy.to_bytes().hex(), "key_id": hy.key_id.hex()},
+    ]
+    for desc, data, code in mutations:
+        got = _error_of(lambda data=data: PublicKey.from_bytes(data))  # type: ignore[misc]
+        assert got == code, (desc, got)
+        cases.append({"desc": desc, "record": data.hex(), "want_error": str(code)})
+    return cases
+
+
+def _file_cases() -> list[dict[str, object]]:
+    ed = SigningKey.from_seed(SEEDS[0], ED).public_key
+    hy = SigningKey.from_seed(SEEDS[1], HYBRID).public_key
+    cases: list[dict[str, object]] = []
+    for name, key in (("party-a", ed), ("commission.1", hy)):
+        text = public_key_document(name, key)
+        cases.append(
+            {
+                "desc": f"{key.alg.value} public key file",
+                "document": text,
+                "name": name,
+                "key_id": key.key_id.hex(),
+            }
+        )
+    base = json.loads(public_key_document("party-a", ed))
+    other = SigningKey.from_seed(SEEDS[1], ED).public_key
+
+    def doc(**changes: object) -> str:
+        return json.dumps({**base, **changes}, indent=2, sort_keys=True) + "\n"
+
+    mutations: list[tuple[str, str, ErrorCode]] = [
+        ("stated key id of another key", doc(key_id=other.key_id.hex()), ErrorCode.VERIFY_KEY_ID),
+        (
+            "signing key replaced, key id kept",
+            doc(signing={**base["signing"], "ed25519": other.ed25519.hex()}),
+            ErrorCode.VERIFY_KEY_ID,
+        ),
+        ("key id in upper-case hex", doc(key_id=base["key_id"].upper()), ErrorCode.KEY_FORMAT),
+        ("unknown format", doc(format="swapproto-public-key/2"), ErrorCode.KEY_FORMAT),
+        (
+            "encryption section (reserved, not in format 1)",
+            doc(encryption={}),
+            ErrorCode.KEY_FORMAT,
+        ),
+        (
+            "unknown algorithm",
+            doc(signing={**base["signing"], "alg": "ed448"}),
+            ErrorCode.KEY_ALGORITHM,
+        ),
+        ("name with a slash", doc(name="../party-a"), ErrorCode.KEY_FORMAT),
+        ("not JSON", "format = 1\n", ErrorCode.KEY_FORMAT),
+        ("duplicate member", '{"name": "a", "name": "b"}', ErrorCode.KEY_FORMAT),
+    ]
+    for desc, text, code in mutations:
+        got = _error_of(lambda text=text: parse_public_key_document(text))  # type: ignore[misc]
+        assert got == code, (desc, got)
+        cases.append({"desc": desc, "document": text, "want_error": str(code)})
+    return cases
+
+
+def generate() -> dict[str, object]:
+    """Key ids from fixed seeds, public key record mutations, public key file mutations."""
+    return {
+        "key_ids": {
+            "desc": "SigningKey.from_seed(seed, alg): component seeds, public keys, record, key id",
+            "cases": _key_id_cases(),
+        },
+        "public_key_records": {
+            "desc": "PublicKey.from_bytes(record): valid records and rejected mutations",
+            "cases": _record_cases(),
+        },
+        "public_key_files": {
+            "desc": "parse_public_key_document(text): NAME.pub files and rejected mutations",
+            "cases": _file_cases(),
+        },
+    }
