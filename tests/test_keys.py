@@ -350,3 +350,12 @@ def test_trust_policy_roles() -> None:
         TrustPolicy({"": role})
     with pytest.raises(PolicyError):
         TrustPolicy({"x": "nope"})  # type: ignore[dict-item]
+
+
+def test_ed25519_malleated_s_is_rejected() -> None:
+    key = _key(5)
+    ed, _ = key.sign(b"m")
+    order = 2**252 + 27742317777372353535851937790883648493
+    s_plus_l = (int.from_bytes(ed[32:], "little") + order).to_bytes(32, "little")
+    with pytest.raises(SignatureError):
+        key.public_key.verify(b"m", ed[:32] + s_plus_l, None)

@@ -76,14 +76,14 @@ def value_to_model_input(value: Mapping[str, object]) -> dict[str, object]:
     return {name: tuple(item) if isinstance(item, list) else item for name, item in value.items()}
 
 
-def _cell_to_input(spec: FieldSpec | None, cell: str) -> object:
+def _cell_to_input(spec: FieldSpec, cell: str) -> object:
     """One cell as pydantic input; None when the cell means "absent"."""
-    kind = spec.type if spec is not None else FieldType.TEXT
+    kind = spec.type
     if kind in _LISTS:
         return split_list(cell) or None
     cell = cell.strip()
-    if not cell or spec is None:
-        return cell or None
+    if not cell:
+        return None
     if kind is FieldType.INT:
         return parse_int(cell, spec.minimum, spec.maximum)
     if kind is FieldType.BOOL:
@@ -97,13 +97,18 @@ def row_to_model_input(
     """Model-path reading of a row of text cells into pydantic input.
 
     Cells are stripped; empty and ``None`` cells are left out; list cells are split; int
-    and bool cells are parsed. Raises :class:`ColumnError`.
+    and bool cells are parsed; unknown columns are passed on for pydantic to refuse.
+    Raises :class:`ColumnError`.
     """
     by_name = {spec.name: spec for spec in specs}
     data: dict[str, object] = {}
     for key, cell in row.items():
         if not isinstance(key, str):
             raise ColumnError("?", "is not a text column or key")
+        spec = by_name.get(key)
+        if spec is None:
+            data[key] = cell  # pydantic refuses it as an extra field
+            continue
         if cell is None:
             continue
         if not isinstance(cell, str):
@@ -111,7 +116,7 @@ def row_to_model_input(
         if FORBIDDEN.search(cell):
             raise ColumnError(key, FORBIDDEN_REASON)
         try:
-            value = _cell_to_input(by_name.get(key), cell)
+            value = _cell_to_input(spec, cell)
         except FieldError as exc:
             raise ColumnError(key, exc.reason) from None
         if value is not None:
@@ -141,6 +146,7 @@ def value_to_row(value: Mapping[str, object], specs: tuple[FieldSpec, ...]) -> d
 # ---------------------------------------------------------------------------- row cells
 
 _Convert = Callable[[str], object]
+_MEMO_LIMIT: Final = 4096
 _Check = Callable[[object], object]
 
 
@@ -154,13 +160,21 @@ def _choice_converter(choices: frozenset[str]) -> _Convert:
 
 
 def _choice_set_converter(choices: frozenset[str], max_items: int) -> _Convert:
+    # A vocabulary allows few distinct cells: remember the valid ones (bounded).
+    seen: dict[str, tuple[str, ...]] = {}
+
     def convert(cell: str) -> object:
-        items = set(split_list(cell))
-        if not items.issubset(choices):
-            raise FieldError("has an item that is not in the vocabulary")
-        if len(items) > max_items:
-            raise FieldError(f"has more than {max_items} items")
-        return sorted(items) or None
+        items = seen.get(cell)
+        if items is None:
+            unique = set(split_list(cell))
+            if not unique.issubset(choices):
+                raise FieldError("has an item that is not in the vocabulary")
+            if len(unique) > max_items:
+                raise FieldError(f"has more than {max_items} items")
+            items = tuple(sorted(unique))
+            if len(seen) < _MEMO_LIMIT:
+                seen[cell] = items
+        return list(items) if items else None
 
     return convert
 
@@ -331,7 +345,8 @@ class FastPlan:
             joined: str = "".join(row.values())
         except TypeError:
             return self._from_irregular_row(row)
-        if FORBIDDEN.search(joined):
+        # every forbidden code point is non-printable: isprintable() is a fast prefilter
+        if not joined.isprintable() and FORBIDDEN.search(joined):
             raise self._forbidden_cell(row)
         normalise = not joined.isascii()
         out: dict[str, object] = {}
@@ -373,6 +388,8 @@ class FastPlan:
         for key, cell in row.items():
             if cell is not None and type(cell) is not str:
                 raise self.error(key[:64] if isinstance(key, str) else "?", "must be a text cell")
+            if key not in self._names:
+                raise self._unknown_field((key,))
         return self.from_row({key: cell for key, cell in row.items() if cell is not None})
 
     def _forbidden_cell(self, row: Mapping[Any, str]) -> InputError:
@@ -420,7 +437,7 @@ class FastPlan:
         if seen + len(texts) != len(value):
             self._unexpected_key(value)
         joined = "".join(texts)
-        if FORBIDDEN.search(joined):
+        if not joined.isprintable() and FORBIDDEN.search(joined):
             self._check_texts_fully(value)
         if not joined.isascii():
             for item in texts:

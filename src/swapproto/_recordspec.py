@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import types
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -82,12 +83,13 @@ FORBIDDEN: Final = re.compile(
     "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORBIDDEN_RANGES) + "]"
 )
 _HEX: Final = re.compile("[0-9a-fA-F]+")
-_DECIMAL: Final = re.compile("-?(?:0|[1-9][0-9]*)")
-
-DIGEST_ALGORITHMS: Final[dict[str, int]] = {"sha256": 32, "sha3-256": 32, "sha512": 64}
-"""Digest algorithms an evidence item may name, with their digest sizes in bytes."""
+_DECIMAL: Final = re.compile("0|-?[1-9][0-9]*")
 
 DigestAlgorithm = Literal["sha256", "sha3-256", "sha512"]
+DIGEST_ALGORITHMS: Final[Mapping[str, int]] = types.MappingProxyType(
+    {"sha256": 32, "sha3-256": 32, "sha512": 64}
+)
+"""Digest algorithms an evidence item may name, with their digest sizes in bytes."""
 EvidencePurpose = Literal[
     "anthropology_report",
     "autopsy_report",
@@ -274,7 +276,7 @@ def check_evidence(item: object) -> dict[str, Any]:
     size = 2
     if "purpose" in item:
         size = 3
-        if item["purpose"] not in EVIDENCE_PURPOSES or type(item["purpose"]) is not str:
+        if type(item["purpose"]) is not str or item["purpose"] not in EVIDENCE_PURPOSES:
             raise FieldError("item purpose is not in the vocabulary")
     if len(item) != size:
         raise FieldError("item has fields other than alg, digest, purpose")
@@ -488,7 +490,13 @@ def _int_bounds(metadata: list[Any]) -> tuple[int, int]:
 
 
 def _field_spec(name: str, annotation: Any, metadata: list[Any], required: bool) -> FieldSpec:
-    base, metadata, _ = _unwrap(annotation, metadata)
+    base, metadata, optional = _unwrap(annotation, metadata)
+    is_list = get_origin(base) is tuple
+    if (optional or required) if is_list else optional == required:
+        raise TypeError(
+            f"field {name!r}: write required fields as X, optional ones as X | None = None, "
+            "list fields as tuple[X, ...] = ()"
+        )
     markers = {type(item): item for item in metadata}
     if base is str and TextSpec in markers:
         text: TextSpec = markers[TextSpec]
@@ -511,9 +519,7 @@ def _field_spec(name: str, annotation: Any, metadata: list[Any], required: bool)
             name=name, type=FieldType.INT, required=required, minimum=low, maximum=high
         )
     args = get_args(base)
-    if get_origin(base) is tuple and SetOf in markers and len(args) == 2 and args[1] is Ellipsis:
-        if required:
-            raise TypeError(f"list field {name!r} must default to ()")
+    if is_list and SetOf in markers and len(args) == 2 and args[1] is Ellipsis:
         max_items = markers[SetOf].max_items
         if args[0] is Evidence:
             return FieldSpec(
@@ -534,8 +540,9 @@ def _field_spec(name: str, annotation: Any, metadata: list[Any], required: bool)
 def compile_fields(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
     """Derive the field specs of a record model; ``TypeError`` if it does not qualify."""
     config = model.model_config
-    if not (config.get("strict") and config.get("frozen") and config.get("extra") == "forbid"):
-        raise TypeError(f"{model.__name__} must set strict=True, frozen=True, extra='forbid'")
+    wanted = {"strict": True, "frozen": True, "extra": "forbid", "hide_input_in_errors": True}
+    if any(config.get(key) != setting for key, setting in wanted.items()):
+        raise TypeError(f"{model.__name__}: model_config must set {wanted}")
     specs = []
     for name, info in model.model_fields.items():
         if info.alias is not None and info.alias != name:

@@ -1,7 +1,7 @@
 """Generated but realistic records for the demo, the examples and the benchmarks.
 
-Deterministic for a given seed. Names are drawn from Ukrainian (Cyrillic and their
-Latin transliterations) and Russian name lists; nothing here is real data.
+Deterministic for a given seed. Names are composed from Ukrainian and Russian name
+parts, mostly in Cyrillic with some Latin transliterations; nothing here is real data.
 """
 
 from __future__ import annotations
@@ -28,21 +28,41 @@ PRISONER_COLUMNS: Final = (
     "place_of_detention",
 )
 
-_FAMILY_UA: Final = (
-    "Коваленко", "Бондаренко", "Ткаченко", "Шевченко", "Кравченко", "Олійник", "Мельник",
-    "Шевчук", "Поліщук", "Бойко", "Kovalenko", "Bondarenko", "Tkachenko", "Savchenko",
+_ROOTS_UA: Final = (
+    "Коваль", "Бондар", "Ткач", "Шевч", "Кравч", "Мельнич", "Гончар", "Лисен", "Марч", "Пилип",
+    "Павл", "Руд", "Сав", "Тимош", "Федор", "Харч", "Юрч", "Яков", "Дорош", "Остап",
 )
+_SUFFIXES_UA: Final = ("енко", "ук", "ишин", "ак", "ецький", "ів")
 _GIVEN_UA: Final = (
-    "Олександр", "Андрій", "Дмитро", "Сергій", "Іван", "Микола", "Юрій", "Тарас",
-    "Oleksandr", "Andrii", "Dmytro", "Serhii", "Yurii", "Taras",
+    "Олександр", "Андрій", "Дмитро", "Сергій", "Іван", "Микола", "Юрій", "Тарас", "Богдан",
+    "Василь", "Віталій", "Олег", "Роман", "Петро", "Степан", "Ярослав", "Максим", "Назар",
 )
-_FAMILY_RU: Final = (
-    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-    "Новиков", "Фёдоров", "Ivanov", "Smirnov", "Kuznetsov", "Sokolov",
+_PATRONYMIC_UA: Final = (
+    "Олександрович", "Андрійович", "Іванович", "Петрович", "Богданович", "Романович", "Степанович",
+    "Юрійович",
 )
+_ROOTS_RU: Final = (
+    "Иван", "Смирн", "Кузнец", "Поп", "Васильев", "Петр", "Соколов", "Михайл", "Новик", "Фёдор",
+    "Морозов", "Волк", "Алексеев", "Лебедев", "Семён", "Егор", "Павл", "Козл", "Степан", "Никол",
+)
+_SUFFIXES_RU: Final = ("ов", "ин", "ский", "ев", "енков", "ых")
 _GIVEN_RU: Final = (
-    "Алексей", "Дмитрий", "Сергей", "Андрей", "Максим", "Евгений", "Артём", "Илья",
-    "Aleksei", "Dmitrii", "Sergei", "Maksim", "Evgenii", "Artem",
+    "Алексей", "Дмитрий", "Сергей", "Андрей", "Максим", "Евгений", "Артём", "Илья", "Кирилл",
+    "Михаил", "Никита", "Роман", "Владимир", "Павел", "Денис", "Антон", "Игорь", "Олег",
+)
+_PATRONYMIC_RU: Final = (
+    "Александрович", "Андреевич", "Иванович", "Петрович", "Сергеевич", "Романович", "Владимирович",
+    "Юрьевич",
+)
+_LATIN_LOWER: Final = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ё": "e",
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh",
+    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ы": "y", "э": "e", "ю": "iu", "я": "ia",
+    "ь": "", "ъ": "",
+}
+_LATIN: Final = str.maketrans(
+    {**_LATIN_LOWER, **{k.upper(): v.capitalize() for k, v in _LATIN_LOWER.items()}}
 )
 _RANKS: Final = ("private", "junior sergeant", "sergeant", "senior sergeant", "lieutenant", "captain")
 _PLACES_UA: Final = ("Camp 1, Kharkiv oblast", "Camp 2, Lviv oblast", "Pre-trial centre, Kyiv")
@@ -68,7 +88,10 @@ def prisoner_rows(
     """
     rnd = random.Random(f"{side}:{seed}")
     held = "ru" if side == "ua" else "ua"
-    family, given = (_FAMILY_RU, _GIVEN_RU) if held == "ru" else (_FAMILY_UA, _GIVEN_UA)
+    if held == "ru":
+        roots, suffixes, given, patronymics = _ROOTS_RU, _SUFFIXES_RU, _GIVEN_RU, _PATRONYMIC_RU
+    else:
+        roots, suffixes, given, patronymics = _ROOTS_UA, _SUFFIXES_UA, _GIVEN_UA, _PATRONYMIC_UA
     places = _PLACES_UA if side == "ua" else _PLACES_RU
     for i in range(n):
         roll = rnd.random()
@@ -80,10 +103,15 @@ def prisoner_rows(
         young = not categories or rnd.random() < 0.3
         if young:
             categories.append("age_18_25")
+        family_name = rnd.choice(roots) + rnd.choice(suffixes)
+        given_names = f"{rnd.choice(given)} {rnd.choice(patronymics)}"
+        if rnd.random() < 0.15:  # some lists carry Latin transliterations
+            family_name = family_name.translate(_LATIN)
+            given_names = given_names.translate(_LATIN)
         yield {
             "person_id": f"{side.upper()}-{seed:02d}-{i:07d}",
-            "family_name": rnd.choice(family),
-            "given_names": rnd.choice(given),
+            "family_name": family_name,
+            "given_names": given_names,
             "date_of_birth": _birth_date(rnd, reference, young).isoformat(),
             "sex": "male",
             "service_number": f"{rnd.randint(100000, 999999)}",

@@ -39,6 +39,10 @@ _INT_MAX: Final = 2**64 - 1
 _DEPTH_CAP: Final = 512  # the C extension's own stack is 1024 deep; stay well below
 
 
+_PLAIN: Final = frozenset({type(None), bool, bytes})
+_is_nfc: Final = unicodedata.is_normalized
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecodeLimits:
     """Bounds applied while decoding untrusted bytes.
@@ -86,32 +90,45 @@ def _packb(obj: object) -> bytes:
 
 def _canonical(obj: object, depth: int) -> object:
     t = type(obj)
-    if obj is None or t is bool or t is bytes:
+    if t is str:
+        if not _is_nfc("NFC", obj):  # type: ignore[arg-type]
+            raise EncodeError("string is not in Unicode NFC", code=ErrorCode.ENCODE_NOT_NFC)
+        return obj
+    if t in _PLAIN:
         return obj
     if t is int:
         if not _INT_MIN <= obj <= _INT_MAX:  # type: ignore[operator]
             raise EncodeError("integer outside the 64-bit range", code=ErrorCode.ENCODE_INT_RANGE)
         return obj
-    if t is str:
-        if not unicodedata.is_normalized("NFC", obj):  # type: ignore[arg-type]
-            raise EncodeError("string is not in Unicode NFC", code=ErrorCode.ENCODE_NOT_NFC)
-        return obj
+    if t is dict:
+        return _canonical_map(obj, depth)  # type: ignore[arg-type]
     if t is list or t is tuple:
         _check_depth(depth)
         return [_canonical(item, depth + 1) for item in obj]  # type: ignore[attr-defined]
-    if t is dict:
-        _check_depth(depth)
-        items = obj.items()  # type: ignore[attr-defined]
-        for key, _ in items:
-            if type(key) is not str:
-                raise EncodeError("map key is not a str", code=ErrorCode.ENCODE_KEY_TYPE)
-            if not unicodedata.is_normalized("NFC", key):
-                raise EncodeError("map key is not in Unicode NFC", code=ErrorCode.ENCODE_NOT_NFC)
-        # Python orders str by code point, which is the order of their UTF-8 bytes.
-        return {key: _canonical(value, depth + 1) for key, value in sorted(items)}
     if t is float:
         raise EncodeError("floats are not encodable; use integers", code=ErrorCode.ENCODE_FLOAT)
     raise EncodeError(f"type {t.__name__} is not encodable", code=ErrorCode.ENCODE_TYPE)
+
+
+def _canonical_map(obj: dict[object, object], depth: int) -> dict[str, object]:
+    _check_depth(depth)
+    for key in obj:
+        if type(key) is not str:
+            raise EncodeError("map key is not a str", code=ErrorCode.ENCODE_KEY_TYPE)
+        if not _is_nfc("NFC", key):
+            raise EncodeError("map key is not in Unicode NFC", code=ErrorCode.ENCODE_NOT_NFC)
+    out: dict[str, object] = {}
+    # Python orders str by code point, which is the order of their UTF-8 bytes.
+    for key in sorted(obj):  # type: ignore[type-var]
+        value = obj[key]
+        t = type(value)
+        # Inline the common scalars: records are flat maps of strings, and this is the
+        # manifest builder's hot path.
+        if t is str and _is_nfc("NFC", value):  # type: ignore[arg-type]
+            out[key] = value  # type: ignore[index]
+        else:
+            out[key] = _canonical(value, depth + 1)  # type: ignore[index]
+    return out
 
 
 def _check_depth(depth: int) -> None:
@@ -144,51 +161,61 @@ class _Doubt(Exception):
 
 
 _REJECTED: Final = object()
+# Map keys repeat across millions of entries; remembering the ones already found in NFC
+# saves a normalisation check per key. Bounded, so hostile input cannot grow it.
+_NFC_KEYS: Final[set[str]] = set()
+_KNOWN_KEYS_MAX: Final = 4096
 _CONTAINERS: Final = (list, dict)
 _SCALARS: Final = frozenset({type(None), bool, int, str, bytes})
 
 
 def _decode_fast(data: bytes, limits: DecodeLimits) -> object:
-    heights: dict[int, int] = {}
+    heights: dict[int, int] = {}  # id(container) -> nesting height, filled bottom-up
     is_nfc = unicodedata.is_normalized
+    known_keys = _NFC_KEYS
     max_depth = limits.max_depth
 
-    def height_of(values: Any) -> int:
-        h = 1
-        for v in values:
-            if type(v) in _CONTAINERS:
-                child = heights[id(v)] + 1
-                if child > h:
-                    h = child
-        if h > max_depth:
-            raise _Doubt
-        return h
-
-    def check_scalar(v: object) -> None:
-        t = type(v)
-        if t not in _SCALARS:
-            if t not in _CONTAINERS:
+    def check(value: object, height: int) -> int:
+        """Check one element; return the height its container needs so far."""
+        t = type(value)
+        if t is str:
+            if not (value.isascii() or is_nfc("NFC", value)):  # type: ignore[attr-defined]
                 raise _Doubt
-        elif t is str and not is_nfc("NFC", v):  # type: ignore[arg-type]
+        elif t is dict or t is list:
+            child = heights[id(value)] + 1
+            if child > max_depth:
+                raise _Doubt
+            return child if child > height else height
+        elif t not in _SCALARS:
             raise _Doubt
+        return height
 
     def on_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
         previous = None
+        height = 1
         for key, value in pairs:
-            if type(key) is not str or not is_nfc("NFC", key):
+            if type(key) is not str or (previous is not None and key <= previous):
                 raise _Doubt
-            if previous is not None and key <= previous:
-                raise _Doubt
+            if key not in known_keys:
+                if not is_nfc("NFC", key):
+                    raise _Doubt
+                if len(known_keys) < _KNOWN_KEYS_MAX:
+                    known_keys.add(key)
             previous = key
-            check_scalar(value)
+            if type(value) is str:
+                if not (value.isascii() or is_nfc("NFC", value)):
+                    raise _Doubt
+            else:
+                height = check(value, height)
         result = dict(pairs)
-        heights[id(result)] = height_of(result.values())
+        heights[id(result)] = height
         return result
 
     def on_list(items: list[Any]) -> list[Any]:
+        height = 1
         for item in items:
-            check_scalar(item)
-        heights[id(items)] = height_of(items)
+            height = check(item, height)
+        heights[id(items)] = height
         return items
 
     def on_ext(code: int, payload: bytes) -> object:
@@ -209,7 +236,11 @@ def _decode_fast(data: bytes, limits: DecodeLimits) -> object:
             max_map_len=limits.max_map,
             max_ext_len=0,
         )
-        check_scalar(value)
+        if type(value) in _CONTAINERS:
+            if heights[id(value)] > max_depth:
+                return _REJECTED
+        else:
+            check(value, 0)
         if _packb(value) != data:
             return _REJECTED
     except (_Doubt, ValueError, TypeError, OverflowError, KeyError, msgpack.UnpackException):

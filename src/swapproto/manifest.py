@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import msgpack
+
 from swapproto import records
 from swapproto.encoding import DecodeLimits, decode, encode
 from swapproto.envelope import SignedEnvelope, VerifiedPayload, sign_envelope, verify_envelope
@@ -42,11 +44,17 @@ __all__ = [
     "verify_header",
 ]
 
+_unpackb: Final = msgpack.unpackb
+_packb: Final = msgpack.packb
+_UnpackException: Final = msgpack.UnpackException
+
 HEADER_TYPE: Final = "swapproto/manifest-header/v1"
 """The envelope payload type of a signed manifest header."""
 FORMAT_VERSION: Final = 1
 SALT_SIZE: Final = 32
 _SALT_BATCH: Final = 4096
+MAX_WARNINGS: Final = 1000
+"""Warnings kept in full; :attr:`ManifestBuilder.warning_count` counts them all."""
 _ENTRY_KEYS: Final = ["i", "k", "r", "s"]
 _HEADER_KEYS: Final = frozenset(
     {"count", "created_at", "exchange", "format", "issuer", "kind", "list", "previous", "root", "version"}
@@ -208,6 +216,9 @@ def check_entry(leaf: bytes, *, index: int, kind: str) -> Entry:
     Raises :class:`~swapproto.errors.VerificationError` (code ``verify.manifest_invalid``)
     naming the entry; the underlying decode or schema error is chained.
     """
+    entry = _check_entry_fast(leaf, index, kind)
+    if entry is not None:
+        return entry
     try:
         entry = decode_entry(leaf)
         if entry.index != index:
@@ -222,6 +233,37 @@ def check_entry(leaf: bytes, *, index: int, kind: str) -> Entry:
             f"entry {index} is invalid: {exc}", code=ErrorCode.VERIFY_MANIFEST, index=index, cause=exc.code
         ) from exc
     return entry
+
+
+def _check_entry_fast(leaf: bytes, index: int, kind: str) -> Entry | None:
+    """The hot path of :func:`check_entry`; ``None`` means "let the slow path decide".
+
+    It accepts exactly what the slow path accepts: msgpack's C decoder reads the leaf,
+    re-encoding must give the identical bytes (shortest forms, no duplicate keys, no
+    trailing bytes), the entry's shape is fixed, the record's keys must be sorted, and
+    the record validator checks every field's exact type, NFC and vocabulary (so
+    floats, ext values, non-str keys and nesting cannot pass).
+    """
+    if len(leaf) > ENTRY_LIMITS.max_input:
+        return None
+    try:
+        value = _unpackb(leaf, raw=False)
+        if type(value) is not dict or _packb(value, use_bin_type=True) != leaf:
+            return None
+        if list(value) != _ENTRY_KEYS:
+            return None
+        i, k, r, salt = value["i"], value["k"], value["r"], value["s"]
+        if i != index or type(i) is not int or k != kind or type(k) is not str:
+            return None
+        if type(salt) is not bytes or len(salt) != SALT_SIZE or type(r) is not dict:
+            return None
+        keys = list(r)
+        if keys != sorted(keys):
+            return None
+        records.validate_canonical(kind, r)
+    except (ValueError, TypeError, OverflowError, InputError, _UnpackException):
+        return None
+    return Entry(i, k, r, salt)
 
 
 def _invalid(message: str) -> VerificationError:
@@ -278,6 +320,7 @@ class ManifestBuilder:
         self._ids: dict[str, int] = {}
         self._identities: dict[int, int] = {}
         self.warnings: list[BuildWarning] = []
+        self.warning_count = 0
 
     @property
     def count(self) -> int:
@@ -327,6 +370,9 @@ class ManifestBuilder:
             # can only produce a spurious warning, never a missed duplicate id.
             other = self._identities.setdefault(hash(identity), index)
             if other != index:
+                self.warning_count += 1
+                if len(self.warnings) >= MAX_WARNINGS:
+                    return
                 self.warnings.append(
                     BuildWarning(
                         "possible_duplicate_person",

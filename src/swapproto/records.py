@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Final, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -135,8 +135,6 @@ CONDITION_CATEGORIES: Final[tuple[str, ...]] = get_args(ConditionCategory)
 
 
 # ------------------------------------------------------------------ models
-
-_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class RecordModel(BaseModel):
@@ -273,14 +271,16 @@ def register_kind(
     *,
     id_field: str,
     identity_fields: tuple[str, ...] | None = None,
-    rules: tuple[Rule, ...] | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> RecordKind:
-    """Register a record kind; refuse a taken name or model.
+    """Register a record kind; refuse a taken name or model (``input.kind_exists``).
 
-    ``model`` must be strict, frozen and forbid extra fields, and its fields must use
-    the annotations of this module (else ``TypeError``). ``identity_fields`` default to
-    (family_name, given_names, date_of_birth) when the model has all three. ``rules``
-    default to the model's ``canonical_rules``; they run on both paths.
+    ``model`` must be strict, frozen, forbid extra fields and hide inputs in errors, and
+    its fields must use the annotations of this module (else ``TypeError``).
+    ``identity_fields`` (text or date fields) default to (family_name, given_names,
+    date_of_birth) when the model has all three. The kind's cross-field rules are the
+    model's ``canonical_rules`` followed by ``rules``; every function of this module
+    applies them, on both paths.
     """
     if not _KIND_NAME.fullmatch(name) or len(name) > 64:
         raise InputError(f"invalid kind name {name[:64]!r}", code=ErrorCode.INPUT_INVALID)
@@ -295,10 +295,12 @@ def register_kind(
         raise TypeError(f"id field {id_field!r} must be a required text field of {model.__name__}")
     if identity_fields is None and all(field in by_name for field in _IDENTITY):
         identity_fields = _IDENTITY
-    if identity_fields is not None and not set(identity_fields) <= by_name.keys():
-        raise TypeError(f"identity fields {identity_fields!r} are not all fields of the model")
-    if rules is None:
-        rules = tuple(getattr(model, "canonical_rules", ()))
+    if identity_fields is not None and not all(
+        field in by_name and by_name[field].type in (FieldType.TEXT, FieldType.DATE)
+        for field in identity_fields
+    ):
+        raise TypeError(f"identity fields {identity_fields!r} must be text or date fields")
+    rules = (*getattr(model, "canonical_rules", ()), *rules)
     kind = RecordKind(
         name=name,
         model=model,
@@ -322,7 +324,7 @@ def get_kind(name: str | RecordKind) -> RecordKind:
     """The registered kind ``name``; ``InputError`` (``input.unknown_kind``) if none."""
     if isinstance(name, RecordKind):
         return name
-    kind = _KINDS.get(name)
+    kind = _KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
         shown = name[:64] if isinstance(name, str) else type(name).__name__
         raise InputError(f"unknown record kind {shown!r}", code=ErrorCode.INPUT_UNKNOWN_KIND)
@@ -356,6 +358,14 @@ _PYDANTIC_REASONS: Final = {
     "missing": "is missing",
     "extra_forbidden": "is not a field of this kind",
     "literal_error": "is not in the vocabulary",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "bool_type": "must be a boolean",
+    "bytes_type": "must be bytes",
+    "tuple_type": "must be a list",
+    "model_type": "must be a map",
+    "model_attributes_type": "must be a map",
+    "dict_type": "must be a map",
 }
 
 
@@ -384,7 +394,12 @@ def to_canonical(model: BaseModel) -> dict[str, object]:
     kind = _BY_MODEL.get(type(model))
     if kind is None:
         raise TypeError(f"{type(model).__name__} is not the model of a registered kind")
-    value = model_to_value(model, kind.fields)
+    try:
+        value = model_to_value(model, kind.fields)
+    except (AttributeError, TypeError):  # a model built with model_construct()
+        raise InputError(
+            f"{kind.name} record holds values of the wrong types", code=ErrorCode.INPUT_RECORD
+        ) from None
     kind.plan.check(value)
     return value
 
@@ -419,8 +434,9 @@ def from_row(kind: str | RecordKind, row: Mapping[str, object]) -> BaseModel:
 def canonical_to_row(kind: str | RecordKind, value: Mapping[str, object]) -> dict[str, str]:
     """A canonical value as a row of text cells (every field; empty when absent)."""
     record_kind = get_kind(kind)
-    record_kind.plan.check(value)
-    return value_to_row(dict(value), record_kind.fields)
+    plain = dict(value)
+    record_kind.plan.check(plain)
+    return value_to_row(plain, record_kind.fields)
 
 
 # ------------------------------------------------------------------ manifest helpers
@@ -453,9 +469,10 @@ def identity_key(kind: str | RecordKind, value: Mapping[str, object]) -> tuple[s
 
 def record_id(kind: str | RecordKind, value: Mapping[str, object]) -> str:
     """The value of the kind's id field (unique within one list)."""
-    item = value.get(get_kind(kind).id_field)
+    record_kind = get_kind(kind)
+    item = value.get(record_kind.id_field)
     if not isinstance(item, str):
-        raise _record_error(get_kind(kind).name, get_kind(kind).id_field, "is missing")
+        raise _record_error(record_kind.name, record_kind.id_field, "is missing")
     return item
 
 

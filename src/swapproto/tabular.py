@@ -159,7 +159,19 @@ def iter_records(
     """
     records.get_kind(kind)
     rows = _csv_rows if fmt is TableFormat.CSV else _jsonl_rows
-    for line, row in rows(text, mapping or {}):
+    try:
+        yield from _convert(rows(text, mapping or {}), kind, report)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{report.source} is not valid UTF-8 (after row {report.rows})", code=ErrorCode.INPUT_INVALID
+        ) from exc
+    report.raise_if_any()
+
+
+def _convert(
+    rows: Iterator[tuple[int, dict[str, str]]], kind: str, report: RowReport
+) -> Iterator[dict[str, Any]]:
+    for line, row in rows:
         report.rows += 1
         if "\0error" in row:
             report.add(line, row["\0error"])
@@ -173,7 +185,6 @@ def iter_records(
             report.add(line, str(exc.args[0]))
             continue
         yield record
-    report.raise_if_any()
 
 
 def open_table(path: Path) -> TextIO:

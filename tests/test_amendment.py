@@ -1,0 +1,208 @@
+"""Amendments: append with consistency proofs, revisions with signed removals."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import load_vectors
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_manifest import KEY, OTHER, prisoner
+
+from swapproto.amendment import (
+    AmendmentMode,
+    Removal,
+    RemovalReason,
+    check_revision,
+    make_amendment,
+    verify_amendment,
+)
+from swapproto.amendment_file import amend_manifest_file
+from swapproto.encoding import decode, encode
+from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
+from swapproto.keys import PublicKey, SigningKey
+from swapproto.manifest_file import ManifestReader, build_manifest_file
+
+VECTORS = load_vectors("manifest", "amendment")
+SMALL = load_vectors("manifest", "small")
+
+
+def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
+    columns = sorted({k for r in records for k in r})
+    lines = [",".join(columns)] + [",".join(str(r.get(c, "")) for c in columns) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    path = tmp_path / "v1.manifest"
+    build_manifest_file(
+        path, [prisoner(i) for i in range(10)], kind="prisoner", list_name="l", issuer="a", keys=[KEY], created_at=1
+    )
+    return path
+
+
+def _leaves(path: Path) -> list[bytes]:
+    with path.open("rb") as f:
+        reader = ManifestReader(f)
+        return list(reader.leaves(reader.unverified_header().count))
+
+
+def test_append_amendment(v1: Path, tmp_path: Path) -> None:
+    extra = _write_csv(tmp_path / "more.csv", [prisoner(i) for i in range(10, 13)])
+    result = amend_manifest_file(
+        v1, tmp_path / "v2.manifest", tmp_path / "a.amend", keys=[KEY], additions=extra, created_at=2
+    )
+    assert result.mode is AmendmentMode.APPEND
+    assert result.current.header.count == 13
+    assert result.current.header.version == 2
+    assert result.current.header.previous == result.previous.digest
+    # Old leaves are a prefix of the new ones.
+    assert _leaves(tmp_path / "v2.manifest")[:10] == _leaves(v1)
+    again = verify_amendment((tmp_path / "a.amend").read_bytes(), KEY.public_key)
+    assert again.current.digest == result.current.digest
+
+
+def test_revise_amendment_signs_each_removal(v1: Path, tmp_path: Path) -> None:
+    result = amend_manifest_file(
+        v1,
+        tmp_path / "v2.manifest",
+        tmp_path / "r.amend",
+        keys=[KEY],
+        removals=[(3, RemovalReason.DECEASED), (7, RemovalReason.DUPLICATE)],
+        created_at=2,
+    )
+    assert result.mode is AmendmentMode.REVISE
+    assert [(r.index, r.record_id, r.reason) for r in result.removed] == [
+        (3, "P-00003", RemovalReason.DECEASED),
+        (7, "P-00007", RemovalReason.DUPLICATE),
+    ]
+    assert result.current.header.count == 8
+    check_revision(result, _leaves(v1), _leaves(tmp_path / "v2.manifest"))
+
+
+def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None:
+    result = amend_manifest_file(
+        v1, tmp_path / "v2.manifest", tmp_path / "r.amend", keys=[KEY], removals=[(0, RemovalReason.TRANSFERRED)],
+        created_at=2,
+    )
+    old, new = _leaves(v1), _leaves(tmp_path / "v2.manifest")
+    with pytest.raises(VerificationError):
+        check_revision(result, old, new[:-1])  # an entry vanished without a removal
+    with pytest.raises(VerificationError):
+        check_revision(result, old, [new[1], new[0], *new[2:]])  # entries swapped
+    forged = Removal(0, "SOMEONE-ELSE", RemovalReason.TRANSFERRED)
+    with pytest.raises(VerificationError):
+        check_revision(
+            type(result)(result.previous, result.current, result.mode, (forged,), None), old, new
+        )
+
+
+def test_amendment_refuses_bad_requests(v1: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        amend_manifest_file(
+            v1, tmp_path / "x", tmp_path / "y", keys=[KEY], removals=[(99, RemovalReason.DECEASED)], created_at=2
+        )
+    with pytest.raises(InputError):
+        amend_manifest_file(
+            v1, tmp_path / "x", tmp_path / "y", keys=[KEY],
+            removals=[(1, RemovalReason.DECEASED), (1, RemovalReason.DUPLICATE)], created_at=2,
+        )
+    with pytest.raises(VerificationError):  # not the issuer's key
+        amend_manifest_file(v1, tmp_path / "x", tmp_path / "y", keys=[OTHER], created_at=2)
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "y").exists()
+
+
+def _rewrite_payload(data: bytes, **changes: Any) -> bytes:
+    """Re-sign an amendment with changed payload fields (an issuer lying about the link)."""
+    from swapproto.envelope import SignedEnvelope, sign_envelope
+
+    outer: Any = decode(data)
+    env = SignedEnvelope.from_bytes(outer["amendment"])
+    payload: Any = env.unverified_value()
+    payload.update(changes)
+    outer["amendment"] = sign_envelope(env.payload_type, payload, [KEY_V]).to_bytes()
+    return encode(outer)
+
+
+KEY_V = SigningKey.from_seed(bytes.fromhex(SMALL["issuer_seed"]))
+PUB_V = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
+
+
+def test_vectors_verify() -> None:
+    append = verify_amendment(bytes.fromhex(VECTORS["append"]), PUB_V)
+    assert append.mode is AmendmentMode.APPEND
+    assert (append.previous.header.count, append.current.header.count) == (3, 4)
+    revise = verify_amendment(bytes.fromhex(VECTORS["revise"]), PUB_V)
+    assert [r.record_id for r in revise.removed] == ["UA-0002"]
+    for case in VECTORS["tampered"]["cases"]:
+        with pytest.raises(SwapprotoError):
+            verify_amendment(bytes.fromhex(case["data"]), PUB_V)
+
+
+@pytest.mark.parametrize(
+    ("changes", "what"),
+    [
+        ({"mode": "revise"}, "append proof presented as revision"),
+        ({"mode": "sideways"}, "unknown mode"),
+        ({"consistency": []}, "missing consistency proof"),
+        ({"previous": b"\x00" * 32}, "names another previous version"),
+        ({"current": b"\x00" * 32}, "names another current version"),
+        ({"removed": [{"id": "x", "index": 0, "reason": "deceased"}]}, "append that removes"),
+        ({"cites": b"\x00"}, "short citation"),
+    ],
+)
+def test_forged_append_payloads_are_refused(changes: dict[str, Any], what: str) -> None:
+    with pytest.raises(VerificationError):
+        verify_amendment(_rewrite_payload(bytes.fromhex(VECTORS["append"]), **changes), PUB_V)
+
+
+@pytest.mark.parametrize(
+    "removed",
+    [
+        [],
+        [{"id": "x", "index": 5, "reason": "deceased"}],
+        [{"id": "x", "index": 1, "reason": "bored"}],
+        [{"id": "x", "index": 1, "reason": "deceased"}, {"id": "y", "index": 1, "reason": "deceased"}],
+        [{"index": 1, "reason": "deceased"}],
+    ],
+)
+def test_forged_removals_are_refused(removed: list[Any]) -> None:
+    with pytest.raises(VerificationError):
+        verify_amendment(_rewrite_payload(bytes.fromhex(VECTORS["revise"]), removed=removed), PUB_V)
+
+
+def test_links_between_versions_are_checked() -> None:
+    outer: Any = decode(bytes.fromhex(VECTORS["append"]))
+    swapped = encode({**outer, "previous": outer["current"], "current": outer["previous"]})
+    with pytest.raises(VerificationError):
+        verify_amendment(swapped, PUB_V)
+    with pytest.raises(VerificationError) as info:
+        verify_amendment(encode({**outer, "format": "x"}), PUB_V)
+    assert info.value.code == ErrorCode.VERIFY_AMENDMENT
+    with pytest.raises(VerificationError):
+        make_amendment(outer["previous"], outer["current"], mode=AmendmentMode.APPEND, keys=[OTHER])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_any_single_byte_change_of_an_amendment_is_detected(data: st.DataObject) -> None:
+    original = bytes.fromhex(data.draw(st.sampled_from([VECTORS["append"], VECTORS["revise"]])))
+    pos = data.draw(st.integers(0, len(original) - 1))
+    mutated = bytearray(original)
+    mutated[pos] ^= data.draw(st.integers(1, 255))
+    with pytest.raises(SwapprotoError):
+        verify_amendment(bytes(mutated), PUB_V)
+
+
+def test_revision_vector_entries() -> None:
+    revise = verify_amendment(bytes.fromhex(VECTORS["revise"]), PUB_V)
+    old = io.BytesIO(bytes.fromhex(SMALL["file"]))
+    new = io.BytesIO(bytes.fromhex(VECTORS["revise_manifest"]))
+    old_reader, new_reader = ManifestReader(old), ManifestReader(new)
+    check_revision(revise, old_reader.leaves(3), new_reader.leaves(2))
