@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import load_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_manifest import KEY, OTHER, prisoner
 
+from helpers import load_vectors
 from swapproto.amendment import (
     AmendmentMode,
     Removal,
@@ -25,6 +24,7 @@ from swapproto.encoding import decode, encode
 from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.keys import PublicKey, SigningKey
 from swapproto.manifest_file import ManifestReader, build_manifest_file
+from test_manifest import KEY, OTHER, prisoner
 
 VECTORS = load_vectors("manifest", "amendment")
 SMALL = load_vectors("manifest", "small")
@@ -41,7 +41,13 @@ def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
 def v1(tmp_path: Path) -> Path:
     path = tmp_path / "v1.manifest"
     build_manifest_file(
-        path, [prisoner(i) for i in range(10)], kind="prisoner", list_name="l", issuer="a", keys=[KEY], created_at=1
+        path,
+        [prisoner(i) for i in range(10)],
+        kind="prisoner",
+        list_name="l",
+        issuer="a",
+        keys=[KEY],
+        created_at=1,
     )
     return path
 
@@ -55,7 +61,12 @@ def _leaves(path: Path) -> list[bytes]:
 def test_append_amendment(v1: Path, tmp_path: Path) -> None:
     extra = _write_csv(tmp_path / "more.csv", [prisoner(i) for i in range(10, 13)])
     result = amend_manifest_file(
-        v1, tmp_path / "v2.manifest", tmp_path / "a.amend", keys=[KEY], additions=extra, created_at=2
+        v1,
+        tmp_path / "v2.manifest",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        additions=extra,
+        created_at=2,
     )
     assert result.mode is AmendmentMode.APPEND
     assert result.current.header.count == 13
@@ -87,7 +98,11 @@ def test_revise_amendment_signs_each_removal(v1: Path, tmp_path: Path) -> None:
 
 def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None:
     result = amend_manifest_file(
-        v1, tmp_path / "v2.manifest", tmp_path / "r.amend", keys=[KEY], removals=[(0, RemovalReason.TRANSFERRED)],
+        v1,
+        tmp_path / "v2.manifest",
+        tmp_path / "r.amend",
+        keys=[KEY],
+        removals=[(0, RemovalReason.TRANSFERRED)],
         created_at=2,
     )
     old, new = _leaves(v1), _leaves(tmp_path / "v2.manifest")
@@ -105,12 +120,21 @@ def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None
 def test_amendment_refuses_bad_requests(v1: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError):
         amend_manifest_file(
-            v1, tmp_path / "x", tmp_path / "y", keys=[KEY], removals=[(99, RemovalReason.DECEASED)], created_at=2
+            v1,
+            tmp_path / "x",
+            tmp_path / "y",
+            keys=[KEY],
+            removals=[(99, RemovalReason.DECEASED)],
+            created_at=2,
         )
     with pytest.raises(InputError):
         amend_manifest_file(
-            v1, tmp_path / "x", tmp_path / "y", keys=[KEY],
-            removals=[(1, RemovalReason.DECEASED), (1, RemovalReason.DUPLICATE)], created_at=2,
+            v1,
+            tmp_path / "x",
+            tmp_path / "y",
+            keys=[KEY],
+            removals=[(1, RemovalReason.DECEASED), (1, RemovalReason.DUPLICATE)],
+            created_at=2,
         )
     with pytest.raises(VerificationError):  # not the issuer's key
         amend_manifest_file(v1, tmp_path / "x", tmp_path / "y", keys=[OTHER], created_at=2)
@@ -168,7 +192,10 @@ def test_forged_append_payloads_are_refused(changes: dict[str, Any], what: str) 
         [],
         [{"id": "x", "index": 5, "reason": "deceased"}],
         [{"id": "x", "index": 1, "reason": "bored"}],
-        [{"id": "x", "index": 1, "reason": "deceased"}, {"id": "y", "index": 1, "reason": "deceased"}],
+        [
+            {"id": "x", "index": 1, "reason": "deceased"},
+            {"id": "y", "index": 1, "reason": "deceased"},
+        ],
         [{"index": 1, "reason": "deceased"}],
     ],
 )

@@ -8,13 +8,13 @@ from typing import Any
 
 import msgpack
 import pytest
-from helpers import load_vectors
-from typed_json import from_typed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import load_vectors
 from swapproto.encoding import DEFAULT_LIMITS, DecodeLimits, decode, decode_strict, encode
 from swapproto.errors import DecodeError, EncodeError, ErrorCode, SwapprotoError
+from typed_json import from_typed
 
 nfc_text = st.text(max_size=40).map(lambda s: unicodedata.normalize("NFC", s))
 scalars = (
@@ -26,8 +26,9 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=6)
-    | st.dictionaries(nfc_text, children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=6) | st.dictionaries(nfc_text, children, max_size=6)
+    ),
     max_leaves=30,
 )
 
@@ -221,7 +222,7 @@ def test_fuzz_decode_sees_only_values_or_decode_errors() -> None:
     accepted = 0
     for i in range(100_000):
         if i % 4 == 0:
-            data = rnd.randbytes(rnd.randint(0, 24))
+            data = bytearray(rnd.randbytes(rnd.randint(0, 24)))
         else:
             data = bytearray(rnd.choice(seeds))
             for _ in range(rnd.randint(1, 3)):
@@ -233,13 +234,13 @@ def test_fuzz_decode_sees_only_values_or_decode_errors() -> None:
                     data.insert(pos, rnd.randint(0, 255))
                 elif data:
                     del data[pos]
-            data = bytes(data)
+        blob = bytes(data)
         try:
-            value = decode(data)
+            value = decode(blob)
         except DecodeError:
             continue
         accepted += 1
-        assert encode(value) == data
+        assert encode(value) == blob
     assert accepted > 0
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import load_vectors
 
+from helpers import load_vectors
 from swapproto.hashing import DIGEST_SIZE, Tag, digest_equal, sha256, tagged_hash, tagged_hasher
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "hashing.md"
@@ -42,7 +42,11 @@ def test_parts_are_concatenated_and_hasher_streams() -> None:
     h = tagged_hasher(Tag.TRANSCRIPT)
     h.update(b"ab")
     h.update(b"c")
-    assert h.digest() == tagged_hash(Tag.TRANSCRIPT, b"a", b"bc") == tagged_hash(Tag.TRANSCRIPT, b"abc")
+    assert (
+        h.digest()
+        == tagged_hash(Tag.TRANSCRIPT, b"a", b"bc")
+        == tagged_hash(Tag.TRANSCRIPT, b"abc")
+    )
     assert len(h.digest()) == DIGEST_SIZE
 
 

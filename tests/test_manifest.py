@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import load_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import load_vectors
 from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
 from swapproto.manifest import (
@@ -105,7 +105,10 @@ def test_salts_are_fresh_and_distinct() -> None:
     data = build([prisoner(i) for i in range(50)])
     reader = ManifestReader(io.BytesIO(data))
     count = reader.unverified_header().count
-    salts = [check_entry(leaf, index=i, kind="prisoner").salt for i, leaf in enumerate(reader.leaves(count))]
+    salts = [
+        check_entry(leaf, index=i, kind="prisoner").salt
+        for i, leaf in enumerate(reader.leaves(count))
+    ]
     assert len(set(salts)) == 50
     assert all(len(s) == 32 for s in salts)
 
@@ -130,9 +133,17 @@ def test_wrong_key_is_refused() -> None:
 def test_k_of_n_issuer_policy() -> None:
     out = io.BytesIO()
     build_manifest(
-        out, [prisoner(0)], kind="prisoner", list_name="l", issuer="commission", keys=[KEY, OTHER], created_at=1
+        out,
+        [prisoner(0)],
+        kind="prisoner",
+        list_name="l",
+        issuer="commission",
+        keys=[KEY, OTHER],
+        created_at=1,
     )
-    policy = RolePolicy.of([KEY.public_key, OTHER.public_key, SigningKey.from_seed(b"\x09" * 32).public_key], 2)
+    policy = RolePolicy.of(
+        [KEY.public_key, OTHER.public_key, SigningKey.from_seed(b"\x09" * 32).public_key], 2
+    )
     assert verify(out.getvalue(), policy).count == 1
     strict = RolePolicy.of([KEY.public_key, SigningKey.from_seed(b"\x09" * 32).public_key], 2)
     with pytest.raises(VerificationError):
@@ -253,7 +264,13 @@ def test_salt_source_returning_too_little_is_refused() -> None:
 def test_blinded_view_verifies_structurally_and_holds_no_records(tmp_path: Path) -> None:
     src = tmp_path / "m"
     build_manifest_file(
-        src, [prisoner(i) for i in range(9)], kind="prisoner", list_name="l", issuer="a", keys=[KEY], created_at=1
+        src,
+        [prisoner(i) for i in range(9)],
+        kind="prisoner",
+        list_name="l",
+        issuer="a",
+        keys=[KEY],
+        created_at=1,
     )
     dst = tmp_path / "m.blind"
     with src.open("rb") as stream:
@@ -287,7 +304,9 @@ def test_existing_output_is_not_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "out.manifest"
     target.write_bytes(b"precious")
     with pytest.raises(InputError):
-        build_manifest_file(target, [], kind="prisoner", list_name="l", issuer="a", keys=[KEY], created_at=1)
+        build_manifest_file(
+            target, [], kind="prisoner", list_name="l", issuer="a", keys=[KEY], created_at=1
+        )
     assert target.read_bytes() == b"precious"
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import gen_vectors
 import pytest
+
+import gen_vectors
 
 
 @pytest.mark.parametrize("area", gen_vectors.available_areas())

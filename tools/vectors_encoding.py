@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from typed_json import to_typed
-
 from swapproto.encoding import decode, encode
 from swapproto.errors import DecodeError, ErrorCode
+from typed_json import to_typed
 
 VALID: list[tuple[str, Any]] = [
     ("nil", None),
@@ -115,7 +114,7 @@ def generate() -> dict[str, object]:
         {"desc": desc, "value": to_typed(value), "encoded": encode(value).hex()}
         for desc, value in VALID
     ]
-    for desc, hexed, want in REJECTED:
+    for _, hexed, want in REJECTED:
         _check_rejected(hexed, want)
     rejected = [
         {"desc": desc, "encoded": hexed, "want_error": str(want)} for desc, hexed, want in REJECTED

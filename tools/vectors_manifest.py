@@ -132,7 +132,10 @@ def generate() -> dict[str, object]:
     entry_start = len(file_bytes) - sum(4 + len(leaf) for leaf in leaves)
     return {
         "small": {
-            "desc": "A 3-entry prisoner manifest from fixed salts, key seed 00..1f, created_at 1748822400.",
+            "desc": (
+                "A 3-entry prisoner manifest from fixed salts, key seed 00..1f, "
+                "created_at 1748822400."
+            ),
             "issuer_seed": ISSUER_SEED.hex(),
             "issuer_public_key": key.public_key.to_bytes().hex(),
             "salts": [fixed_salt(i).hex() for i in range(3)],
@@ -160,23 +163,33 @@ def generate() -> dict[str, object]:
             },
         },
         "disclosure": {
-            "desc": "Disclosures from the small manifest: entry 1 alone (RFC 9162 path), entries 0 and 2 (batch proof).",
+            "desc": (
+                "Disclosures from the small manifest: entry 1 alone (RFC 9162 path), "
+                "entries 0 and 2 (batch proof)."
+            ),
             "single": single.hex(),
             "batch": batch.hex(),
             "tampered": {
                 "desc": "Each must fail verification with a swapproto error.",
-                "cases": _mutations(single, [("flip in header", 40), ("flip at end of proof", len(single) - 1)]),
+                "cases": _mutations(
+                    single, [("flip in header", 40), ("flip at end of proof", len(single) - 1)]
+                ),
             },
         },
         "amendment": {
-            "desc": "Version 2 of the small manifest: append of one entry, and a revision removing entry 1.",
+            "desc": (
+                "Version 2 of the small manifest: append of one entry, "
+                "and a revision removing entry 1."
+            ),
             "append_manifest": v2_bytes.hex(),
             "append": append.hex(),
             "revise_manifest": v2r_bytes.hex(),
             "revise": revise.hex(),
             "tampered": {
                 "desc": "Each must fail verification with a swapproto error.",
-                "cases": _mutations(append, [("flip in amendment", 60), ("flip at end", len(append) - 1)]),
+                "cases": _mutations(
+                    append, [("flip in amendment", 60), ("flip at end", len(append) - 1)]
+                ),
             },
         },
     }

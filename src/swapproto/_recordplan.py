@@ -358,7 +358,7 @@ class FastPlan:
                 if cell is not None:
                     seen += 1
                     if value := cell.strip():
-                        if normalise:
+                        if normalise and not value.isascii():
                             value = unicodedata.normalize("NFC", value)
                         if len(value) > max_length:
                             raise FieldError(f"is longer than {max_length} characters")

@@ -26,15 +26,15 @@ from swapproto.manifest import (
     signers_policy,
     verify_header,
 )
-from swapproto.records import record_id
 from swapproto.merkle import verify_consistency
+from swapproto.records import record_id
 
 __all__ = [
     "AMENDMENT_FORMAT",
     "AMENDMENT_TYPE",
     "AmendmentMode",
-    "RemovalReason",
     "Removal",
+    "RemovalReason",
     "VerifiedAmendment",
     "check_revision",
     "make_amendment",
@@ -44,7 +44,12 @@ __all__ = [
 AMENDMENT_TYPE: Final = "swapproto/manifest-amendment/v1"
 AMENDMENT_FORMAT: Final = "swapproto-amendment/1"
 AMENDMENT_LIMITS: Final = DecodeLimits(
-    max_input=64 * 1024 * 1024, max_depth=5, max_str=4096, max_bin=32 * 1024 * 1024, max_array=1_000_000, max_map=8
+    max_input=64 * 1024 * 1024,
+    max_depth=5,
+    max_str=4096,
+    max_bin=32 * 1024 * 1024,
+    max_array=1_000_000,
+    max_map=8,
 )
 _FILE_KEYS: Final = ["amendment", "current", "format", "previous"]
 _PAYLOAD_KEYS: Final = ["cites", "consistency", "current", "mode", "previous", "removed"]
@@ -131,7 +136,9 @@ def _parse_file(data: bytes) -> dict[str, Any]:
     try:
         value: Any = decode(data, limits=AMENDMENT_LIMITS)
     except DecodeError as exc:
-        raise VerificationError(f"amendment is not canonical: {exc}", code=ErrorCode.VERIFY_AMENDMENT) from exc
+        raise VerificationError(
+            f"amendment is not canonical: {exc}", code=ErrorCode.VERIFY_AMENDMENT
+        ) from exc
     if type(value) is not dict or list(value) != _FILE_KEYS or value["format"] != AMENDMENT_FORMAT:
         raise _invalid("not a swapproto amendment of format 1")
     if any(type(value[k]) is not bytes for k in ("amendment", "current", "previous")):
@@ -159,7 +166,12 @@ def _check_link(prev: VerifiedHeader, cur: VerifiedHeader) -> None:
     p, c = prev.header, cur.header
     if c.previous != prev.digest or c.version != p.version + 1:
         raise _invalid("the new header does not link to the previous version")
-    same = (p.exchange, p.issuer, p.list_name, p.kind) == (c.exchange, c.issuer, c.list_name, c.kind)
+    same = (p.exchange, p.issuer, p.list_name, p.kind) == (
+        c.exchange,
+        c.issuer,
+        c.list_name,
+        c.kind,
+    )
     if not same:
         raise _invalid("an amendment cannot change the exchange, issuer, list or kind")
 
@@ -190,7 +202,9 @@ def verify_amendment(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedAme
     if mode is AmendmentMode.APPEND:
         if removed:
             raise _invalid("an append amendment removes nothing")
-        verify_consistency(prev.header.count, cur.header.count, proof, prev.header.root, cur.header.root)
+        verify_consistency(
+            prev.header.count, cur.header.count, proof, prev.header.root, cur.header.root
+        )
     else:
         if proof or not removed:
             raise _invalid("a revise amendment lists removals and carries no consistency proof")
@@ -221,4 +235,3 @@ def check_revision(
         new = decode_entry(new_leaf)
         if (new.kind, new.record, new.salt) != (old.kind, old.record, old.salt):
             raise _invalid(f"entry {old_index} changed without being removed")
-

@@ -45,14 +45,20 @@ def _carried(
         root.add_leaf_hash(leaf_hash(leaf))
         entry = check_entry(leaf, index=index, kind=header.kind)
         if index in removals:
-            removed_out.append(Removal(index, record_id(header.kind, entry.record), removals[index]))
+            removed_out.append(
+                Removal(index, record_id(header.kind, entry.record), removals[index])
+            )
         else:
             yield entry.record, entry.salt
     if not digest_equal(root.root(), header.root):
-        raise VerificationError("the current version does not hash to its signed root", code=ErrorCode.VERIFY_ROOT)
+        raise VerificationError(
+            "the current version does not hash to its signed root", code=ErrorCode.VERIFY_ROOT
+        )
 
 
-def _additions(path: Path | None, kind: str, mapping: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+def _additions(
+    path: Path | None, kind: str, mapping: Mapping[str, str]
+) -> Iterator[dict[str, Any]]:
     if path is None:
         return
     report = RowReport(str(path))
@@ -86,7 +92,9 @@ def amend_manifest_file(
         verified = reader.verify_header(policy)
         header = verified.header
         if removal_map and max(removal_map) >= header.count:
-            raise InputError(f"--remove index {max(removal_map)} is outside the {header.count} entries")
+            raise InputError(
+                f"--remove index {max(removal_map)} is outside the {header.count} entries"
+            )
 
         def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
             yield from _carried(reader, verified, removal_map, removed)

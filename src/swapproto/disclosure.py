@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Final
 
 from swapproto.encoding import DecodeLimits, decode, encode
@@ -30,7 +31,12 @@ __all__ = [
 
 DISCLOSURE_FORMAT: Final = "swapproto-disclosure/1"
 DISCLOSURE_LIMITS: Final = DecodeLimits(
-    max_input=16 * 1024 * 1024, max_depth=4, max_str=256, max_bin=1024 * 1024, max_array=100_000, max_map=8
+    max_input=16 * 1024 * 1024,
+    max_depth=4,
+    max_str=256,
+    max_bin=1024 * 1024,
+    max_array=100_000,
+    max_map=8,
 )
 _KEYS: Final = ["format", "header", "leaves", "proof"]
 
@@ -43,9 +49,7 @@ class VerifiedDisclosure:
     entries: tuple[Entry, ...]
 
 
-def make_disclosure(
-    header_bytes: bytes, tree: MerkleTree, leaves: dict[int, bytes]
-) -> bytes:
+def make_disclosure(header_bytes: bytes, tree: MerkleTree, leaves: dict[int, bytes]) -> bytes:
     """Encode a disclosure of ``leaves`` (index -> leaf bytes) from a manifest's tree."""
     if not leaves:
         raise InputError("nothing to disclose: name at least one entry")
@@ -85,10 +89,15 @@ def _parse(data: bytes) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
         raise _invalid("disclosure fields have the wrong types")
     pairs: list[tuple[int, bytes]] = []
     for item in leaves:
-        if type(item) is not list or len(item) != 2 or type(item[0]) is not int or type(item[1]) is not bytes:
+        if (
+            type(item) is not list
+            or len(item) != 2
+            or type(item[0]) is not int
+            or type(item[1]) is not bytes
+        ):
             raise _invalid("each disclosed leaf must be [index, leaf bytes]")
         pairs.append((item[0], item[1]))
-    if not pairs or any(b[0] <= a[0] for a, b in zip(pairs, pairs[1:], strict=False)):
+    if not pairs or any(b[0] <= a[0] for a, b in pairwise(pairs)):
         raise _invalid("disclosed indices must be non-empty and strictly increasing")
     if any(type(p) is not bytes for p in proof):
         raise _invalid("proof elements must be byte strings")
@@ -129,6 +138,7 @@ def collect_for_disclosure(
     missing = want - kept.keys()
     if missing:
         raise VerificationError(
-            f"entry {min(missing)} is outside a manifest of {len(hashes)}", code=ErrorCode.VERIFY_RANGE
+            f"entry {min(missing)} is outside a manifest of {len(hashes)}",
+            code=ErrorCode.VERIFY_RANGE,
         )
     return MerkleTree.from_leaf_hashes(hashes), kept

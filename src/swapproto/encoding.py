@@ -156,7 +156,7 @@ def decode(data: bytes, *, limits: DecodeLimits = DEFAULT_LIMITS) -> Value:
     return value  # type: ignore[return-value]
 
 
-class _Doubt(Exception):
+class _Doubt(Exception):  # noqa: N818 (control flow, never seen by callers)
     """Raised inside the fast path's hooks; the reference decoder decides."""
 
 
@@ -179,7 +179,7 @@ def _decode_fast(data: bytes, limits: DecodeLimits) -> object:
         """Check one element; return the height its container needs so far."""
         t = type(value)
         if t is str:
-            if not (value.isascii() or is_nfc("NFC", value)):  # type: ignore[attr-defined]
+            if not (value.isascii() or is_nfc("NFC", value)):  # type: ignore[attr-defined,arg-type]
                 raise _Doubt
         elif t is dict or t is list:
             child = heights[id(value)] + 1
@@ -347,14 +347,18 @@ class _Reader:
         start = self.pos - 1
         n = self.uint(width)
         if _min_len_width(n, family.fix_max, family.has_8bit_form) != width:
-            raise self.fail(ErrorCode.DECODE_NON_SHORTEST, f"{family.name} length not shortest", start)
+            raise self.fail(
+                ErrorCode.DECODE_NON_SHORTEST, f"{family.name} length not shortest", start
+            )
         limit = getattr(self.limits, family.limit)
         if n > limit:
             raise self.fail(
                 ErrorCode.DECODE_LIMIT, f"{family.name} of {n} exceeds limit {limit}", start
             )
         if n * family.min_item_size > len(self.data) - self.pos:
-            raise self.fail(ErrorCode.DECODE_TRUNCATED, f"{family.name} longer than the input", start)
+            raise self.fail(
+                ErrorCode.DECODE_TRUNCATED, f"{family.name} longer than the input", start
+            )
         return n
 
     def value(self, depth: int) -> Value:

@@ -72,7 +72,7 @@ class ErrorCode(StrEnum):
     # keys and key files
     KEY_FORMAT = "key.bad_format"
     KEY_PERMISSIONS = "key.insecure_permissions"
-    KEY_PASSPHRASE = "key.bad_passphrase"
+    KEY_PASSPHRASE = "key.bad_passphrase"  # noqa: S105 (an error code, not a secret)
     KEY_ALGORITHM = "key.unsupported_algorithm"
     KEY_EXISTS = "key.file_exists"
     # trust policies and agreed terms
@@ -144,7 +144,9 @@ class ThresholdError(VerificationError):
     default_code = ErrorCode.VERIFY_THRESHOLD
 
     def __init__(self, message: str, *, valid: int, threshold: int, **d: Any) -> None:
-        super().__init__(message, code=ErrorCode.VERIFY_THRESHOLD, valid=valid, threshold=threshold, **d)
+        super().__init__(
+            message, code=ErrorCode.VERIFY_THRESHOLD, valid=valid, threshold=threshold, **d
+        )
         self.valid = valid
         self.threshold = threshold
 

@@ -57,9 +57,22 @@ MAX_WARNINGS: Final = 1000
 """Warnings kept in full; :attr:`ManifestBuilder.warning_count` counts them all."""
 _ENTRY_KEYS: Final = ["i", "k", "r", "s"]
 _HEADER_KEYS: Final = frozenset(
-    {"count", "created_at", "exchange", "format", "issuer", "kind", "list", "previous", "root", "version"}
+    {
+        "count",
+        "created_at",
+        "exchange",
+        "format",
+        "issuer",
+        "kind",
+        "list",
+        "previous",
+        "root",
+        "version",
+    }
 )
-ENTRY_LIMITS: Final = DecodeLimits(max_input=64 * 1024, max_depth=8, max_str=4096, max_bin=4096, max_array=256, max_map=64)
+ENTRY_LIMITS: Final = DecodeLimits(
+    max_input=64 * 1024, max_depth=8, max_str=4096, max_bin=4096, max_array=256, max_map=64
+)
 """Bounds for one entry: records are small, so anything larger is hostile."""
 
 
@@ -112,7 +125,9 @@ class ManifestHeader:
             if type(value[name]) is not typ or (size is not None and len(value[name]) != size):
                 raise _invalid(f"header field {name!r} has the wrong type or size")
         for name in ("exchange", "previous"):
-            if value[name] is not None and (type(value[name]) is not bytes or len(value[name]) != 32):
+            if value[name] is not None and (
+                type(value[name]) is not bytes or len(value[name]) != 32
+            ):
                 raise _invalid(f"header field {name!r} must be nil or 32 bytes")
         if value["count"] < 0 or value["version"] < 1 or value["created_at"] < 0:
             raise _invalid("header count, version or created_at out of range")
@@ -168,7 +183,9 @@ def signers_policy(keys: Iterable[SigningKey]) -> RolePolicy:
     return RolePolicy.of(public, len({k.key_id for k in public}))
 
 
-def verify_header(envelope: SignedEnvelope | bytes, issuer: PublicKey | RolePolicy) -> VerifiedHeader:
+def verify_header(
+    envelope: SignedEnvelope | bytes, issuer: PublicKey | RolePolicy
+) -> VerifiedHeader:
     """Verify a header envelope's signatures, then parse the payload it signed."""
     env = envelope if isinstance(envelope, SignedEnvelope) else SignedEnvelope.from_bytes(envelope)
     verified = verify_envelope(env, role_policy_for(issuer), payload_type=HEADER_TYPE)
@@ -230,7 +247,10 @@ def check_entry(leaf: bytes, *, index: int, kind: str) -> Entry:
         raise
     except (DecodeError, InputError) as exc:
         raise VerificationError(
-            f"entry {index} is invalid: {exc}", code=ErrorCode.VERIFY_MANIFEST, index=index, cause=exc.code
+            f"entry {index} is invalid: {exc}",
+            code=ErrorCode.VERIFY_MANIFEST,
+            index=index,
+            cause=exc.code,
         ) from exc
     return entry
 
@@ -397,12 +417,12 @@ class ManifestBuilder:
 
     def sign(self, keys: Iterable[SigningKey], *, created_at: int) -> SignedEnvelope:
         """Sign the header for everything added so far."""
-        return sign_envelope(HEADER_TYPE, self.header(created_at=created_at).to_payload(), list(keys))
+        return sign_envelope(
+            HEADER_TYPE, self.header(created_at=created_at).to_payload(), list(keys)
+        )
 
 
-def iter_checked_entries(
-    leaves: Iterable[bytes], header: ManifestHeader
-) -> Iterator[Entry]:
+def iter_checked_entries(leaves: Iterable[bytes], header: ManifestHeader) -> Iterator[Entry]:
     """Check every leaf in order against the header's kind; yield the entries."""
     for index, leaf in enumerate(leaves):
         yield check_entry(leaf, index=index, kind=header.kind)
@@ -412,4 +432,3 @@ def require(condition: bool, message: str, code: ErrorCode = ErrorCode.VERIFY_MA
     """Raise a :class:`VerificationError` unless ``condition`` holds."""
     if not condition:
         raise VerificationError(message, code=code)
-

@@ -27,12 +27,12 @@ from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.hashing import digest_equal
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
 from swapproto.manifest import (
-    signers_policy,
     BuildWarning,
     ManifestBuilder,
     ManifestHeader,
     VerifiedHeader,
     check_entry,
+    signers_policy,
     verify_header,
 )
 from swapproto.merkle import StreamingRootBuilder, leaf_hash
@@ -251,7 +251,11 @@ def build_manifest(
 
 
 def build_manifest_file(
-    path: Path, rows: Iterable[dict[str, Any] | SaltedRecord], *, overwrite: bool = False, **options: Any
+    path: Path,
+    rows: Iterable[dict[str, Any] | SaltedRecord],
+    *,
+    overwrite: bool = False,
+    **options: Any,
 ) -> BuildResult:
     """:func:`build_manifest` into ``path``, atomically: on any error nothing is written."""
     path = Path(path)
@@ -317,7 +321,9 @@ def verify_manifest_file(
     return ManifestReport(verified, reader.view, full)
 
 
-def write_blinded_file(src: BinaryIO, dst: Path, issuer: PublicKey | RolePolicy, *, overwrite: bool = False) -> ManifestReport:
+def write_blinded_file(
+    src: BinaryIO, dst: Path, issuer: PublicKey | RolePolicy, *, overwrite: bool = False
+) -> ManifestReport:
     """Write the blinded view (header + leaf hashes) of a verified private manifest."""
     reader = ManifestReader(src)
     verified = reader.verify_header(issuer)
@@ -329,5 +335,7 @@ def write_blinded_file(src: BinaryIO, dst: Path, issuer: PublicKey | RolePolicy,
             builder.add_leaf_hash(h)
             out.write(h)
         if not digest_equal(builder.root(), verified.header.root):
-            raise VerificationError("the entries do not hash to the signed root", code=ErrorCode.VERIFY_ROOT)
+            raise VerificationError(
+                "the entries do not hash to the signed root", code=ErrorCode.VERIFY_ROOT
+            )
     return ManifestReport(verified, View.BLINDED, False)

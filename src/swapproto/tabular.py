@@ -163,7 +163,8 @@ def iter_records(
         yield from _convert(rows(text, mapping or {}), kind, report)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{report.source} is not valid UTF-8 (after row {report.rows})", code=ErrorCode.INPUT_INVALID
+            f"{report.source} is not valid UTF-8 (after row {report.rows})",
+            code=ErrorCode.INPUT_INVALID,
         ) from exc
     report.raise_if_any()
 
@@ -190,6 +191,6 @@ def _convert(
 def open_table(path: Path) -> TextIO:
     """Open a UTF-8 table file, with or without a byte order mark."""
     try:
-        return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        return open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from exc

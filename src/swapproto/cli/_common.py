@@ -19,7 +19,9 @@ PassFileOpt = Annotated[
 ]
 PassEnvOpt = Annotated[
     str | None,
-    typer.Option("--passphrase-env", help="Read the key passphrase from this environment variable."),
+    typer.Option(
+        "--passphrase-env", help="Read the key passphrase from this environment variable."
+    ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")]
 

@@ -76,7 +76,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None, *, enabled: bool) -> Iterator[Callable[[int], object]]:
+def progress_bar(
+    label: str, total: int | None, *, enabled: bool
+) -> Iterator[Callable[[int], object]]:
     """A progress bar on stderr; yields a callback taking the number done so far."""
     if not enabled:
         yield lambda done: None

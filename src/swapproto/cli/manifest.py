@@ -15,6 +15,7 @@ from swapproto.amendment import (
     VerifiedAmendment,
     verify_amendment,
 )
+from swapproto.amendment_file import amend_manifest_file
 from swapproto.cli._common import (
     ForceOpt,
     JsonOpt,
@@ -42,23 +43,27 @@ from swapproto.manifest_file import (
     verify_manifest_file,
     write_blinded_file,
 )
-from swapproto.amendment_file import amend_manifest_file
 from swapproto.tabular import RowReport, TableFormat, iter_records, open_table, parse_mapping
 
 app = typer.Typer(help="Build, verify, show and disclose signed manifests.", no_args_is_help=True)
 
-KeyOpt = Annotated[list[Path], typer.Option("--key", help="Private key file (repeat for co-signers).")]
+KeyOpt = Annotated[
+    list[Path], typer.Option("--key", help="Private key file (repeat for co-signers).")
+]
 PubOpt = Annotated[
     list[Path], typer.Option("--pub", help="Issuer public key file (repeat for k-of-n issuers).")
 ]
 ThresholdOpt = Annotated[
-    int | None, typer.Option("--threshold", help="Signatures required among --pub keys (default: all).")
+    int | None,
+    typer.Option("--threshold", help="Signatures required among --pub keys (default: all)."),
 ]
 
 
 def _policy(pubs: list[Path], threshold: int | None) -> RolePolicy:
     keys = public_keys(pubs)
-    return RolePolicy.of(keys, threshold if threshold is not None else len({k.key_id for k in keys}))
+    return RolePolicy.of(
+        keys, threshold if threshold is not None else len({k.key_id for k in keys})
+    )
 
 
 def header_info(header: ManifestHeader, digest: bytes) -> dict[str, Any]:
@@ -100,11 +105,19 @@ def build(
     source: Annotated[Path, typer.Option("--from", help="CSV or JSON Lines file of records.")],
     key: KeyOpt,
     out: Annotated[Path, typer.Option("-o", "--out", help="Manifest file to write.")],
-    fmt: Annotated[TableFormat | None, typer.Option("--format", help="Input format (default: by suffix).")] = None,
+    fmt: Annotated[
+        TableFormat | None, typer.Option("--format", help="Input format (default: by suffix).")
+    ] = None,
     mapping: Annotated[list[str], typer.Option("--map", help="Rename a column: old=new.")] = [],  # noqa: B006
-    list_name: Annotated[str | None, typer.Option("--list", help="List name (default: the kind).")] = None,
-    issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer label (default: key file name).")] = None,
-    created_at: Annotated[int | None, typer.Option("--created-at", help="Unix seconds (default: now).")] = None,
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="List name (default: the kind).")
+    ] = None,
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", help="Issuer label (default: key file name).")
+    ] = None,
+    created_at: Annotated[
+        int | None, typer.Option("--created-at", help="Unix seconds (default: now).")
+    ] = None,
     passphrase_file: PassFileOpt = None,
     passphrase_env: PassEnvOpt = None,
     force: ForceOpt = False,
@@ -112,10 +125,17 @@ def build(
 ) -> None:
     """Build and sign a manifest from a CSV or JSON Lines file."""
     keys = signing_keys(key, passphrase_file, passphrase_env)
-    table_format = fmt or (TableFormat.JSONL if source.suffix in (".jsonl", ".ndjson") else TableFormat.CSV)
+    table_format = fmt or (
+        TableFormat.JSONL if source.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
+    )
     report = RowReport(str(source))
-    with open_table(source) as text, progress_bar("building", None, enabled=not json_output) as tick:
-        rows = iter_records(text, kind=kind, fmt=table_format, mapping=parse_mapping(mapping), report=report)
+    with (
+        open_table(source) as text,
+        progress_bar("building", None, enabled=not json_output) as tick,
+    ):
+        rows = iter_records(
+            text, kind=kind, fmt=table_format, mapping=parse_mapping(mapping), report=report
+        )
         result = build_manifest_file(
             out,
             rows,
@@ -128,14 +148,18 @@ def build(
             progress=tick,
         )
     info = header_info(result.verified.header, result.verified.digest)
-    warnings = [{"code": w.code, "message": w.message, "entries": list(w.indices)} for w in result.warnings]
+    warnings = [
+        {"code": w.code, "message": w.message, "entries": list(w.indices)} for w in result.warnings
+    ]
 
     def human() -> None:
         _print_header(f"wrote {out}", info, _signers(result.verified))
         for w in warnings:
             stdout.print(f"[yellow]warning[/] {w['message']}")
 
-    Mode(json_output).emit({"ok": True, "file": str(out), "header": info, "warnings": warnings}, human)
+    Mode(json_output).emit(
+        {"ok": True, "file": str(out), "header": info, "warnings": warnings}, human
+    )
 
 
 @app.command()
@@ -151,22 +175,33 @@ def verify(
 ) -> None:
     """Verify a manifest: header signature, every entry, and the Merkle root."""
     policy = _policy(pub, threshold)
-    with manifest.open("rb") as stream, progress_bar("verifying", None, enabled=not json_output) as tick:
+    with (
+        manifest.open("rb") as stream,
+        progress_bar("verifying", None, enabled=not json_output) as tick,
+    ):
         report = verify_manifest_file(stream, policy, full=not structural, progress=tick)
     info = header_info(report.verified.header, report.verified.digest)
     mode = "full" if report.full else "structural"
 
     def human() -> None:
-        _print_header(f"OK: {manifest} verified ({mode}, {report.view.name.lower()} view)", info, _signers(report.verified))
+        _print_header(
+            f"OK: {manifest} verified ({mode}, {report.view.name.lower()} view)",
+            info,
+            _signers(report.verified),
+        )
 
-    Mode(json_output).emit({"ok": True, "mode": mode, "view": report.view.value, "header": info}, human)
+    Mode(json_output).emit(
+        {"ok": True, "mode": mode, "view": report.view.value, "header": info}, human
+    )
 
 
 @app.command()
 @handle_errors
 def show(
     manifest: Annotated[Path, typer.Argument(help="Manifest file.")],
-    pub: Annotated[list[Path], typer.Option("--pub", help="Check the header signature with this key.")] = [],  # noqa: B006
+    pub: Annotated[
+        list[Path], typer.Option("--pub", help="Check the header signature with this key.")
+    ] = [],  # noqa: B006
     json_output: JsonOpt = False,
 ) -> None:
     """Show a manifest's header (its signature is checked when --pub is given)."""
@@ -181,10 +216,17 @@ def show(
             digest = header.digest
     info = header_info(header, digest)
     signer_ids = [kid.hex() for kid in reader.envelope.signer_key_ids]
-    obj = {"ok": True, "signature_checked": checked, "view": reader.view.value, "header": info, "signers": signer_ids}
+    obj = {
+        "ok": True,
+        "signature_checked": checked,
+        "view": reader.view.value,
+        "header": info,
+        "signers": signer_ids,
+    }
 
     def human() -> None:
-        title = f"{manifest} ({'signature verified' if checked else 'signature NOT checked: pass --pub'})"
+        status = "signature verified" if checked else "signature NOT checked: pass --pub"
+        title = f"{manifest} ({status})"
         _print_header(title, info, signer_ids)
 
     Mode(json_output).emit(obj, human)
@@ -194,7 +236,9 @@ def show(
 @handle_errors
 def disclose(
     manifest: Annotated[Path, typer.Argument(help="Private-view manifest file.")],
-    entry: Annotated[list[int], typer.Option("--entry", help="Entry index to disclose (repeatable).")],
+    entry: Annotated[
+        list[int], typer.Option("--entry", help="Entry index to disclose (repeatable).")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Disclosure file to write.")],
     force: ForceOpt = False,
     json_output: JsonOpt = False,
@@ -210,7 +254,9 @@ def disclose(
     with atomic_writer(out, overwrite=force) as f:
         f.write(data)
     obj = {"ok": True, "file": str(out), "entries": sorted(leaves), "bytes": len(data)}
-    Mode(json_output).emit(obj, lambda: stdout.print(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes"))
+    Mode(json_output).emit(
+        obj, lambda: stdout.print(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")
+    )
 
 
 def _disclosure_info(result: VerifiedDisclosure) -> dict[str, Any]:
@@ -227,7 +273,9 @@ def _amendment_info(result: VerifiedAmendment) -> dict[str, Any]:
         "mode": result.mode.value,
         "previous": header_info(result.previous.header, result.previous.digest),
         "current": header_info(result.current.header, result.current.digest),
-        "removed": [{"index": r.index, "id": r.record_id, "reason": r.reason.value} for r in result.removed],
+        "removed": [
+            {"index": r.index, "id": r.record_id, "reason": r.reason.value} for r in result.removed
+        ],
     }
 
 
@@ -257,7 +305,9 @@ def check(
     elif DISCLOSURE_FORMAT.encode() in data[:64]:
         info = _disclosure_info(verify_disclosure(data, policy))
     else:
-        raise InputError(f"{proof} is neither a disclosure nor an amendment", code=ErrorCode.INPUT_INVALID)
+        raise InputError(
+            f"{proof} is neither a disclosure nor an amendment", code=ErrorCode.INPUT_INVALID
+        )
 
     def human() -> None:
         if info["kind"] == "disclosure":
@@ -275,12 +325,14 @@ def check(
 
 
 def _parse_removal(text: str) -> tuple[int, RemovalReason]:
-    index, sep, reason = text.partition(":")
+    index, _, reason = text.partition(":")
     try:
         return int(index), RemovalReason(reason)
     except ValueError:
         reasons = ", ".join(r.value for r in RemovalReason)
-        raise InputError(f"--remove {text!r}: expected INDEX:REASON with REASON one of {reasons}") from None
+        raise InputError(
+            f"--remove {text!r}: expected INDEX:REASON with REASON one of {reasons}"
+        ) from None
 
 
 @app.command()
@@ -290,10 +342,18 @@ def amend(
     key: KeyOpt,
     out: Annotated[Path, typer.Option("-o", "--out", help="New manifest version to write.")],
     amendment: Annotated[Path, typer.Option("--amendment", help="Amendment file to write.")],
-    add: Annotated[Path | None, typer.Option("--add", help="CSV or JSON Lines of records to append.")] = None,
-    remove: Annotated[list[str], typer.Option("--remove", help="INDEX:REASON to remove (repeatable).")] = [],  # noqa: B006
-    mapping: Annotated[list[str], typer.Option("--map", help="Rename a column of --add: old=new.")] = [],  # noqa: B006
-    created_at: Annotated[int | None, typer.Option("--created-at", help="Unix seconds (default: now).")] = None,
+    add: Annotated[
+        Path | None, typer.Option("--add", help="CSV or JSON Lines of records to append.")
+    ] = None,
+    remove: Annotated[
+        list[str], typer.Option("--remove", help="INDEX:REASON to remove (repeatable).")
+    ] = [],  # noqa: B006
+    mapping: Annotated[
+        list[str], typer.Option("--map", help="Rename a column of --add: old=new.")
+    ] = [],  # noqa: B006
+    created_at: Annotated[
+        int | None, typer.Option("--created-at", help="Unix seconds (default: now).")
+    ] = None,
     passphrase_file: PassFileOpt = None,
     passphrase_env: PassEnvOpt = None,
     force: ForceOpt = False,
@@ -317,7 +377,8 @@ def amend(
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "amendment_file": str(amendment), **info},
         lambda: stdout.print(
-            f"wrote {out} (version {result.current.header.version}, {result.mode.value}) and {amendment}"
+            f"wrote {out} (version {result.current.header.version}, "
+            f"{result.mode.value}) and {amendment}"
         ),
     )
 
@@ -338,4 +399,3 @@ def blind(
         {"ok": True, "file": str(out), "count": report.count},
         lambda: stdout.print(f"wrote {out}: blinded view of {report.count} entries"),
     )
-

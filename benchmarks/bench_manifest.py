@@ -1,0 +1,701 @@
+"""Manifest benchmark: build, verify and disclose from a 1,000,000-row CSV.
+
+Run from the repository root::
+
+    python benchmarks/bench_manifest.py              # n = 1,000,000 (a few minutes)
+    python benchmarks/bench_manifest.py --n 100000   # quicker; time targets scale with n
+    python benchmarks/bench_manifest.py --json       # one JSON object instead of the table
+
+Every stage runs in a fresh Python process (``--stage NAME``, normally started by this
+script itself) that prints one JSON object: wall seconds, CPU seconds and the peak
+resident set size of that process alone. The parent only orchestrates and prints the
+table, so one stage's memory never shows up in another's peak.
+
+Peak RSS is read from ``VmHWM`` in ``/proc/self/status``, not from
+``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux a child's ``ru_maxrss`` keeps the
+high-water mark of the process it was forked from (the kernel carries it across
+``execve``), so it would report the parent's peak rather than the stage's. Elsewhere
+``ru_maxrss`` is the fallback.
+
+Stages (see ``benchmarks/README.md``): ``csv``, ``build``, ``verify-full``,
+``verify-structural``, ``floor``, ``tree``, ``pymerkle``, ``disclose``, ``check``.
+The targets are those of the issue, at 1,000,000 entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+Result = dict[str, Any]
+
+STAGES: Final = (
+    "csv",
+    "build",
+    "verify-full",
+    "verify-structural",
+    "floor",
+    "tree",
+    "pymerkle",
+    "disclose",
+    "check",
+)
+TABLE_ORDER: Final = ("csv", "floor", *(s for s in STAGES if s not in ("csv", "floor")))
+SMALL_STAGES: Final = ("csv", "build", "verify-full", "verify-structural", "floor")
+"""Stages also run at ``--small-n``, to show that verification memory is flat."""
+
+TARGET_N: Final = 1_000_000
+"""The issue's targets are stated for this many entries; time targets scale linearly."""
+TARGET_SECONDS: Final = {"build": 13.0, "verify-full": 10.0, "verify-structural": 4.0}
+TARGET_VERIFY_RSS_MB: Final = 150.0
+TARGET_CHECK_US: Final = 1000.0
+TARGET_SPEEDUP: Final = 15.0
+FLAT_TOLERANCE: Final = 0.10
+"""Verify peak RSS is "flat" if it grows by at most this fraction from small n to n."""
+RATIO_STAGES: Final = ("build", "verify-full", "verify-structural", "tree")
+
+DISCLOSED_INDEX: Final = 17
+KEY_SEED: Final = b"\x01" * 32
+CREATED_AT: Final = 1748822400
+MB: Final = 1024 * 1024
+
+
+# --------------------------------------------------------------------------------------
+# measurement inside a stage process
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process in MiB (VmHWM on Linux, else ``ru_maxrss``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / MB if sys.platform == "darwin" else maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(slots=True)
+class Timing:
+    """Filled in by :func:`timed` when its block ends."""
+
+    seconds: float = 0.0
+    cpu: float = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Timing]:
+    """Measure wall and CPU seconds of a block."""
+    timing = Timing()
+    cpu0 = cpu_seconds()
+    t0 = time.perf_counter()
+    yield timing
+    timing.seconds = time.perf_counter() - t0
+    timing.cpu = cpu_seconds() - cpu0
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """The files of one benchmark size inside the work directory."""
+
+    csv: Path
+    manifest: Path
+    disclosure: Path
+
+    @classmethod
+    def of(cls, workdir: Path, n: int) -> Paths:
+        return cls(
+            workdir / f"prisoners-{n}.csv",
+            workdir / f"manifest-{n}.spm",
+            workdir / f"disclosure-{n}.bin",
+        )
+
+
+def _result(stage: str, n: int, timing: Timing, setup_rss: float, **extra: Any) -> Result:
+    return {
+        "stage": stage,
+        "n": n,
+        "seconds": timing.seconds,
+        "cpu_seconds": timing.cpu,
+        "rss_mb": peak_rss_mb(),
+        "setup_rss_mb": setup_rss,
+        **extra,
+    }
+
+
+def load_leaves(manifest: Path) -> tuple[list[bytes], bytes]:
+    """All leaves of a manifest file and the root its header claims (not verified)."""
+    from swapproto.manifest_file import ManifestReader
+
+    with open(manifest, "rb") as stream:
+        reader = ManifestReader(stream)
+        header = reader.unverified_header()
+        return list(reader.leaves(header.count)), header.root
+
+
+def stage_csv(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """Generate the CSV with the demo data generator (not a target)."""
+    from swapproto.demo_data import PRISONER_COLUMNS, prisoner_rows
+    from swapproto.records import PRISONER_CATEGORIES
+
+    # demo_data may emit categories the record vocabulary does not (yet) hold, which
+    # the build would reject; drop those items and count the rows that changed.
+    vocabulary = frozenset(PRISONER_CATEGORIES)
+    adjusted = 0
+    setup_rss = peak_rss_mb()
+    with timed() as timing, open(paths.csv, "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=PRISONER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in prisoner_rows(n, side="ua", seed=1):
+            cells = row["categories"].split(";") if row["categories"] else []
+            kept = [c for c in cells if c in vocabulary]
+            if len(kept) != len(cells):
+                adjusted += 1
+                row["categories"] = ";".join(kept)
+            writer.writerow(row)
+    return _result(
+        "csv",
+        n,
+        timing,
+        setup_rss,
+        file_mb=paths.csv.stat().st_size / MB,
+        rows_adjusted=adjusted,
+    )
+
+
+def stage_build(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """CSV -> validated canonical records -> signed manifest file."""
+    from swapproto.keys import SigningKey
+    from swapproto.manifest_file import build_manifest_file
+    from swapproto.tabular import RowReport, iter_records, open_table
+
+    key = SigningKey.from_seed(KEY_SEED)
+    paths.manifest.unlink(missing_ok=True)
+    setup_rss = peak_rss_mb()
+    with timed() as timing, open_table(paths.csv) as text:
+        report = RowReport(str(paths.csv))
+        result = build_manifest_file(
+            paths.manifest,
+            iter_records(text, kind="prisoner", report=report),
+            kind="prisoner",
+            list_name="pows",
+            issuer="ua",
+            keys=[key],
+            created_at=CREATED_AT,
+        )
+    count = result.verified.header.count
+    if count != n:
+        raise SystemExit(f"build: {count} entries, expected {n}")
+    return _result(
+        "build",
+        n,
+        timing,
+        setup_rss,
+        file_mb=paths.manifest.stat().st_size / MB,
+        warnings=len(result.warnings),
+    )
+
+
+def _verify(stage: str, full: bool, n: int, paths: Paths) -> Result:
+    from swapproto.keys import SigningKey
+    from swapproto.manifest_file import verify_manifest_file
+
+    public_key = SigningKey.from_seed(KEY_SEED).public_key
+    setup_rss = peak_rss_mb()
+    with timed() as timing, open(paths.manifest, "rb") as stream:
+        report = verify_manifest_file(stream, public_key, full=full)
+    if report.count != n:
+        raise SystemExit(f"{stage}: {report.count} entries, expected {n}")
+    return _result(stage, n, timing, setup_rss)
+
+
+def stage_verify_full(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """Signature, canonical form and schema of every entry, root."""
+    return _verify("verify-full", True, n, paths)
+
+
+def stage_verify_structural(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """Signature and root from the entry bytes, no decoding."""
+    return _verify("verify-structural", False, n, paths)
+
+
+def stage_floor(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """n leaf hashes over the real leaf bytes plus n - 1 node hashes, in tight loops."""
+    leaves, _root = load_leaves(paths.manifest)
+    sha = hashlib.sha256
+    leaf_prefix = b"\x00"
+    node_input = b"\x01" + bytes(64)
+    node_count = max(len(leaves) - 1, 0)
+    setup_rss = peak_rss_mb()
+    with timed() as timing:
+        for leaf in leaves:
+            sha(leaf_prefix + leaf).digest()
+        for _ in range(node_count):
+            sha(node_input).digest()
+    return _result(
+        "floor",
+        n,
+        timing,
+        setup_rss,
+        leaf_hashes=len(leaves),
+        node_hashes=node_count,
+        mean_leaf_bytes=sum(map(len, leaves)) / max(len(leaves), 1),
+    )
+
+
+def stage_tree(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """Our trees over the same leaves: full tree (the headline), hashes-only, streaming."""
+    from swapproto.merkle import MerkleTree, StreamingRootBuilder, leaf_hash
+
+    leaves, root = load_leaves(paths.manifest)
+    setup_rss = peak_rss_mb()
+    with timed() as timing:
+        tree = MerkleTree(leaves)
+    if tree.root != root:
+        raise SystemExit("tree: root differs from the manifest header's")
+    del tree
+    hashes = [leaf_hash(leaf) for leaf in leaves]
+    with timed() as from_hashes:
+        tree = MerkleTree.from_leaf_hashes(hashes)
+    del tree, hashes
+    with timed() as streaming:
+        builder = StreamingRootBuilder()
+        builder.add_leaves(leaves)
+        streamed = builder.root()
+    if streamed != root:
+        raise SystemExit("tree: streaming root differs from the manifest header's")
+    return _result(
+        "tree",
+        n,
+        timing,
+        setup_rss,
+        from_leaf_hashes_seconds=from_hashes.seconds,
+        streaming_seconds=streaming.seconds,
+    )
+
+
+def stage_pymerkle(n: int, paths: Paths, args: argparse.Namespace) -> Result:
+    """pymerkle's InmemoryTree over the same leaves, and ours over the same subset."""
+    import pymerkle
+
+    from swapproto.merkle import MerkleTree
+
+    leaves, root = load_leaves(paths.manifest)
+    m = min(args.pymerkle_n or n, n)
+    subset = leaves[:m]
+    del leaves
+    setup_rss = peak_rss_mb()
+    with timed() as timing:
+        tree = pymerkle.InmemoryTree()
+        append = tree.append_entry
+        for leaf in subset:
+            append(leaf)
+        pm_root = tree.get_root()
+    with timed() as ours:
+        our_root = MerkleTree(subset).root
+    if pm_root != our_root or (m == n and our_root != root):
+        raise SystemExit("pymerkle: roots differ (both are RFC 9162 trees; they must agree)")
+    return _result(
+        "pymerkle",
+        n,
+        timing,
+        setup_rss,
+        measured_n=m,
+        extrapolated=m != n,
+        seconds_at_n=timing.seconds * n / m,
+        ours_seconds_same_n=ours.seconds,
+        speedup_same_n=timing.seconds / ours.seconds,
+        version=getattr(pymerkle, "__version__", "?"),
+    )
+
+
+def stage_disclose(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """Read the manifest, hash every leaf into a tree, disclose entry 17 with its proof."""
+    from swapproto.disclosure import collect_for_disclosure, make_disclosure
+    from swapproto.manifest_file import ManifestReader
+
+    setup_rss = peak_rss_mb()
+    with timed() as timing, open(paths.manifest, "rb") as stream:
+        reader = ManifestReader(stream)
+        count = reader.unverified_header().count
+        tree, kept = collect_for_disclosure(reader.leaves(count), [DISCLOSED_INDEX])
+        data = make_disclosure(reader.header_bytes, tree, kept)
+    paths.disclosure.write_bytes(data)
+    return _result("disclose", n, timing, setup_rss, disclosure_bytes=len(data))
+
+
+def stage_check(n: int, paths: Paths, args: argparse.Namespace) -> Result:
+    """Verify one disclosure (proof + signature), averaged over ``--check-reps`` runs."""
+    from swapproto.disclosure import verify_disclosure
+    from swapproto.keys import SigningKey
+
+    public_key = SigningKey.from_seed(KEY_SEED).public_key
+    data = paths.disclosure.read_bytes()
+    reps: int = args.check_reps
+    with timed() as first:
+        verified = verify_disclosure(data, public_key)
+    if verified.entries[0].index != DISCLOSED_INDEX:
+        raise SystemExit("check: wrong entry disclosed")
+    setup_rss = peak_rss_mb()
+    with timed() as timing:
+        for _ in range(reps):
+            verify_disclosure(data, public_key)
+    return _result(
+        "check",
+        n,
+        timing,
+        setup_rss,
+        reps=reps,
+        per_check_us=timing.seconds / reps * 1e6,
+        first_check_us=first.seconds * 1e6,
+    )
+
+
+StageFn = Callable[[int, Paths, argparse.Namespace], Result]
+STAGE_FUNCTIONS: Final[dict[str, StageFn]] = {
+    "csv": stage_csv,
+    "build": stage_build,
+    "verify-full": stage_verify_full,
+    "verify-structural": stage_verify_structural,
+    "floor": stage_floor,
+    "tree": stage_tree,
+    "pymerkle": stage_pymerkle,
+    "disclose": stage_disclose,
+    "check": stage_check,
+}
+
+
+def run_stage_here(args: argparse.Namespace) -> int:
+    """Child mode: run one stage and print its result as one JSON line."""
+    workdir = Path(args.workdir)
+    result = STAGE_FUNCTIONS[args.stage](args.n, Paths.of(workdir, args.n), args)
+    print(json.dumps(result))
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# orchestration in the parent process
+
+
+def run_stage(stage: str, n: int, workdir: Path, args: argparse.Namespace) -> Result:
+    """Run one stage in a fresh interpreter and return what it reported."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        stage,
+        "--n",
+        str(n),
+        "--workdir",
+        str(workdir),
+        "--check-reps",
+        str(args.check_reps),
+    ]
+    if args.pymerkle_n:
+        command += ["--pymerkle-n", str(args.pymerkle_n)]
+    print(f"  {stage:<18} n={n:>9,} ...", end="", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        print(" FAILED", file=sys.stderr)
+        raise SystemExit(f"stage {stage} (n={n}) failed with exit code {proc.returncode}")
+    lines = proc.stdout.strip().splitlines()
+    result: Result = json.loads(lines[-1])
+    elapsed = time.perf_counter() - started
+    print(f" {result['seconds']:8.3f} s (process {elapsed:.1f} s)", file=sys.stderr)
+    return result
+
+
+def _scaled(target: float, n: int) -> float:
+    return target * n / TARGET_N
+
+
+def _fmt_seconds(value: float) -> str:
+    return f"{value:.3f}" if value < 100 else f"{value:.1f}"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the printed table."""
+
+    stage: str
+    n: str
+    seconds: str
+    rss: str
+    target: str
+    ratio: str
+    verdict: str
+
+
+def evaluate(results: list[Result], n: int, small_n: int | None) -> tuple[list[Row], list[Result]]:
+    """Turn stage results into table rows and target checks."""
+    by_key = {(r["stage"], r["n"]): r for r in results}
+    approx = "" if n == TARGET_N else "~"
+    rows: list[Row] = []
+    checks: list[Result] = []
+
+    def check(name: str, value: float, target: str, ok: bool) -> str:
+        checks.append({"check": name, "value": value, "target": target, "pass": ok})
+        return _verdict(ok)
+
+    order = {stage: i for i, stage in enumerate(TABLE_ORDER)}
+    for r in sorted(results, key=lambda r: (r["n"], order[r["stage"]])):
+        stage, size = r["stage"], r["n"]
+        floor = by_key.get(("floor", size))
+        ratio = ""
+        if stage in RATIO_STAGES and floor and floor["seconds"] > 0:
+            ratio = f"{r['seconds'] / floor['seconds']:.1f}x"
+        target = verdict = ""
+        seconds = _fmt_seconds(r["seconds"])
+        parts: list[str] = []
+        verdicts: list[str] = []
+        if stage in TARGET_SECONDS and size == n:
+            limit = _scaled(TARGET_SECONDS[stage], n)
+            parts.append(f"<= {approx}{limit:.3g} s")
+            ok = r["seconds"] <= limit
+            verdicts.append(check(f"{stage} seconds", r["seconds"], parts[-1], ok))
+        if stage.startswith("verify-"):
+            parts.append(f"< {TARGET_VERIFY_RSS_MB:.0f} MB")
+            ok = r["rss_mb"] < TARGET_VERIFY_RSS_MB
+            verdicts.append(check(f"{stage} peak RSS n={size}", r["rss_mb"], parts[-1], ok))
+        if stage == "check":
+            seconds = f"{r['per_check_us']:.0f} us/check"
+            parts.append(f"< {TARGET_CHECK_US:.0f} us")
+            ok = r["per_check_us"] < TARGET_CHECK_US
+            verdicts.append(check("disclosure check", r["per_check_us"], parts[-1], ok))
+        if stage == "pymerkle":
+            if r["extrapolated"]:
+                seconds = f"{_fmt_seconds(r['seconds_at_n'])} (extrap. from {r['measured_n']:,})"
+            tree = by_key.get(("tree", size))
+            speedup = r["speedup_same_n"]
+            ratio = f"tree {speedup:.1f}x faster"
+            if tree and not r["extrapolated"]:
+                speedup = r["seconds"] / tree["seconds"]
+                ratio = f"tree {speedup:.1f}x faster"
+            parts.append(f"tree >= {TARGET_SPEEDUP:.0f}x faster")
+            ok = speedup >= TARGET_SPEEDUP
+            verdicts.append(check("tree speedup over pymerkle", speedup, parts[-1], ok))
+        target = "; ".join(parts)
+        verdict = "/".join(verdicts)
+        rows.append(Row(stage, f"{size:,}", seconds, f"{r['rss_mb']:.1f}", target, ratio, verdict))
+
+    if small_n is not None:
+        for stage in ("verify-full", "verify-structural"):
+            small, large = by_key.get((stage, small_n)), by_key.get((stage, n))
+            if not small or not large:
+                continue
+            growth = large["rss_mb"] - small["rss_mb"]
+            ok = growth <= FLAT_TOLERANCE * small["rss_mb"]
+            target = f"flat (<= +{FLAT_TOLERANCE:.0%})"
+            verdict = check(f"{stage} peak RSS flat {small_n}->{n}", growth, target, ok)
+            rows.append(
+                Row(
+                    f"{stage} RSS growth",
+                    f"{small_n:,}->{n:,}",
+                    "",
+                    f"{growth:+.1f}",
+                    target,
+                    f"{large['rss_mb'] / small['rss_mb']:.2f}x",
+                    verdict,
+                )
+            )
+    return rows, checks
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A Markdown table, numbers right-aligned."""
+    header = Row("stage", "n", "seconds", "peak RSS MB", "target", "ratio", "result")
+    cells = [
+        [r.stage, r.n, r.seconds, r.rss, r.target, r.ratio, r.verdict] for r in (header, *rows)
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    right = (False, True, True, True, False, True, False)
+
+    def line(row: Sequence[str]) -> str:
+        padded = (
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if r else "-" * (w + 2) for w, r in zip(widths, right, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def machine_info() -> Result:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+    }
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The (stage, n) pairs to run, in order."""
+    wanted = [s for s in STAGES if s in args.stages]
+    steps: list[tuple[str, int]] = []
+    if args.small_n and args.small_n < args.n:
+        steps += [(s, args.small_n) for s in SMALL_STAGES if s in wanted]
+    steps += [(s, args.n) for s in wanted]
+    return steps
+
+
+def orchestrate(args: argparse.Namespace) -> int:
+    """Parent mode: run every stage in its own process, then report."""
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="swapbench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    small_n = args.small_n if args.small_n and args.small_n < args.n else None
+    print(f"swapproto manifest benchmark, n={args.n:,}, workdir {workdir}", file=sys.stderr)
+    started = time.perf_counter()
+    try:
+        results = [run_stage(stage, n, workdir, args) for stage, n in plan(args)]
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rows, checks = evaluate(results, args.n, small_n)
+    total = time.perf_counter() - started
+    report = {
+        "n": args.n,
+        "small_n": small_n,
+        "machine": machine_info(),
+        "results": results,
+        "checks": checks,
+        "total_seconds": total,
+    }
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        info = machine_info()
+        print(
+            f"\nswapproto manifest benchmark: n={args.n:,}; Python {info['python']} on"
+            f" {info['cpu']} ({info['cpus']} CPUs); {total:.0f} s in all\n"
+        )
+        print(format_table(rows))
+        extras = [r for r in results if r["stage"] in ("tree", "pymerkle", "csv")]
+        for r in extras:
+            if r["stage"] == "tree":
+                print(
+                    f"\ntree n={r['n']:,}: MerkleTree(leaves) {r['seconds']:.3f} s;"
+                    f" from_leaf_hashes {r['from_leaf_hashes_seconds']:.3f} s;"
+                    f" StreamingRootBuilder {r['streaming_seconds']:.3f} s"
+                )
+            elif r["stage"] == "pymerkle":
+                scaled = (
+                    f" (extrapolated linearly to {r['n']:,}: {r['seconds_at_n']:.2f} s)"
+                    if r["extrapolated"]
+                    else ""
+                )
+                print(
+                    f"pymerkle {r['version']} InmemoryTree.append_entry over"
+                    f" {r['measured_n']:,} leaves: {r['seconds']:.3f} s{scaled};"
+                    f" our MerkleTree over the same leaves in the same process"
+                    f" {r['ours_seconds_same_n']:.3f} s ({r['speedup_same_n']:.1f}x); roots agree"
+                )
+            elif r["stage"] == "csv" and r["rows_adjusted"]:
+                print(
+                    f"csv n={r['n']:,}: {r['rows_adjusted']:,} rows had categories outside the"
+                    " record vocabulary, dropped before writing"
+                )
+        missed = [c["check"] for c in checks if not c["pass"]]
+        print(f"\n{len(checks) - len(missed)}/{len(checks)} targets met", end="")
+        print(f"; missed: {', '.join(missed)}" if missed else "")
+    if args.keep or args.workdir:
+        print(f"files kept in {workdir}", file=sys.stderr)
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=TARGET_N, help="entries (default 1,000,000)")
+    parser.add_argument(
+        "--small-n",
+        type=int,
+        default=100_000,
+        help="also build and verify this many entries, to show flat memory (0: skip)",
+    )
+    parser.add_argument("--workdir", help="directory for the files (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json-out", help="also write the JSON object to this file")
+    parser.add_argument(
+        "--pymerkle-n",
+        type=int,
+        default=0,
+        help="measure pymerkle on this many leaves and extrapolate linearly (default: all)",
+    )
+    parser.add_argument(
+        "--check-reps", type=int, default=1000, help="disclosure checks to average over"
+    )
+    parser.add_argument(
+        "--stages",
+        type=lambda text: [s.strip() for s in text.split(",") if s.strip()],
+        default=list(STAGES),
+        help="comma-separated subset of: " + ", ".join(STAGES),
+    )
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    unknown = set(args.stages) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
+    if args.n < 1 or args.small_n < 0 or args.check_reps < 1 or args.pymerkle_n < 0:
+        parser.error("sizes and counts must be positive")
+    if args.stage and not args.workdir:
+        parser.error("--stage needs --workdir")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.stage:
+        return run_stage_here(args)
+    return orchestrate(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
