@@ -1,8 +1,5 @@
 """Record kinds: models, canonical values, rows, the fast paths and their agreement."""
 
-# Names in Cyrillic, Arabic and other scripts are the point of several tests here.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import sys

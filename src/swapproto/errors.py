@@ -69,6 +69,8 @@ class ErrorCode(StrEnum):
     VERIFY_DISCLOSURE = "verify.disclosure_invalid"
     VERIFY_AMENDMENT = "verify.amendment_invalid"
     VERIFY_DIGEST = "verify.digest_mismatch"
+    VERIFY_MESSAGE = "verify.message_invalid"
+    VERIFY_COMMITMENT = "verify.commitment_mismatch"
     # keys and key files
     KEY_FORMAT = "key.bad_format"
     KEY_PERMISSIONS = "key.insecure_permissions"

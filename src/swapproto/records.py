@@ -109,6 +109,7 @@ IsoDate = Annotated[date, DateSpec()]
 
 Sex = Literal["female", "male", "unknown"]
 PrisonerCategory = Literal[
+    "age_18_25",
     "civilian",
     "journalist",
     "long_captivity",

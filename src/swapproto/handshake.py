@@ -1,0 +1,516 @@
+"""The commit-then-reveal handshake as sans-IO state machines (``spec/handshake.md``).
+
+:class:`Observer` follows the messages of one exchange without keys (the mediator's or
+any auditor's view); :class:`Party` is an observer that can also sign its own moves.
+Bytes go in, events come out; nothing here reads files, sockets or clocks: time is
+passed in. Every legal move is one row of :data:`TRANSITIONS`, which does not know
+which side is local, so both sides are checked by the same rules. An illegal move
+raises :class:`~swapproto.errors.LocalProtocolError` (ours) or
+:class:`~swapproto.errors.RemoteProtocolError` (theirs) and leaves the object in the
+terminal ``ERROR`` state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Final
+
+from swapproto.envelope import SignedEnvelope
+from swapproto.errors import (
+    ErrorCode,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    SwapprotoError,
+)
+from swapproto.hashing import digest_equal
+from swapproto.keys import SigningKey
+from swapproto.manifest import VerifiedHeader, verify_header
+from swapproto.messages import (
+    Message,
+    MessageType,
+    commitment,
+    make_message,
+    parse_message,
+    transcript_digest,
+)
+from swapproto.terms import Terms
+
+__all__ = [
+    "PARTIES",
+    "TRANSITIONS",
+    "Aborted",
+    "Committed",
+    "Event",
+    "Observer",
+    "Party",
+    "Phase",
+    "Revealed",
+    "TermsAgreed",
+    "TermsSigned",
+    "Transition",
+    "VerdictGiven",
+]
+
+PARTIES: Final = ("a", "b")
+
+
+class Phase(IntEnum):
+    """Where one party stands. Ordered: later phases imply the earlier ones."""
+
+    START = 0
+    TERMS_SIGNED = 1
+    COMMITTING = 2  # some of its lists committed
+    COMMITTED = 3  # all of its lists committed
+    REVEALING = 4
+    REVEALED = 5
+    DONE = 6  # verdict given
+    ABORTED = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One legal move: ``message`` from a sender in ``sender_in`` while the other party
+    is at least at ``other_at_least``; the sender moves to ``partial``, or to
+    ``complete`` once it has made this move for every list it submits."""
+
+    message: MessageType
+    sender_in: frozenset[Phase]
+    other_at_least: Phase
+    partial: Phase
+    complete: Phase
+    per_list: bool
+
+
+def _phases(*names: Phase) -> frozenset[Phase]:
+    return frozenset(names)
+
+
+TRANSITIONS: Final[tuple[Transition, ...]] = (
+    Transition(MessageType.TERMS_SIGN, _phases(Phase.START), Phase.START, Phase.TERMS_SIGNED, Phase.TERMS_SIGNED, False),
+    Transition(
+        MessageType.COMMIT,
+        _phases(Phase.TERMS_SIGNED, Phase.COMMITTING),
+        Phase.TERMS_SIGNED,
+        Phase.COMMITTING,
+        Phase.COMMITTED,
+        True,
+    ),
+    # Reveal only once the other party is COMMITTED: nobody sees a list before both are fixed.
+    Transition(
+        MessageType.REVEAL,
+        _phases(Phase.COMMITTED, Phase.REVEALING),
+        Phase.COMMITTED,
+        Phase.REVEALING,
+        Phase.REVEALED,
+        True,
+    ),
+    Transition(MessageType.VERDICT, _phases(Phase.REVEALED), Phase.REVEALED, Phase.DONE, Phase.DONE, False),
+    Transition(
+        MessageType.ABORT,
+        _phases(*(p for p in Phase if p < Phase.DONE)),
+        Phase.START,
+        Phase.ABORTED,
+        Phase.ABORTED,
+        False,
+    ),
+)
+"""The whole protocol. No row applies once either party has ABORTED."""
+_BY_TYPE: Final = {t.message: t for t in TRANSITIONS}
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened, as seen by an observer."""
+
+    sender: str
+    message_id: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TermsSigned(Event):
+    """A party signed the terms."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TermsAgreed(Event):
+    """Both parties have signed: the exchange is on."""
+
+    exchange_id: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Committed(Event):
+    """A party committed to its list."""
+
+    list_name: str
+    commitment: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revealed(Event):
+    """A party opened its commitment: the signed header is now known."""
+
+    list_name: str
+    header: VerifiedHeader
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerdictGiven(Event):
+    """A party accepted or disputed; ``matches`` says whether it saw what we saw."""
+
+    accepted: bool
+    reasons: tuple[str, ...]
+    seen: bytes
+    matches: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Aborted(Event):
+    """A party abandoned the exchange."""
+
+    reason: str
+
+
+# --- the observer ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Side:
+    phase: Phase = Phase.START
+    next_seq: int = 0
+    commits: dict[str, Message] = field(default_factory=dict)
+    reveals: dict[str, Message] = field(default_factory=dict)
+    terms_sign: Message | None = None
+
+
+class Observer:
+    """Follows one exchange's messages and checks every rule; holds no keys."""
+
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+        self.exchange_id = terms.exchange_id
+        self._policy = terms.trust_policy()
+        self._sides = {role: _Side() for role in PARTIES}
+        self._seen: list[bytes] = []
+        self._substantive: list[bytes] = []
+        self.errored = False
+
+    # read-only views
+    def phase(self, role: str) -> Phase:
+        """The phase of party ``role``."""
+        return self._sides[role].phase
+
+    @property
+    def aborted(self) -> bool:
+        """Whether either party aborted."""
+        return any(s.phase is Phase.ABORTED for s in self._sides.values())
+
+    def commits(self, role: str) -> dict[str, Message]:
+        """The commit messages of ``role`` by list."""
+        return dict(self._sides[role].commits)
+
+    def reveals(self, role: str) -> dict[str, Message]:
+        """The reveal messages of ``role`` by list."""
+        return dict(self._sides[role].reveals)
+
+    def seen_digest(self) -> bytes:
+        """The digest of the terms, commit and reveal messages seen (what verdicts sign)."""
+        return transcript_digest(self._substantive)
+
+    def lists_of(self, role: str) -> tuple[str, ...]:
+        """Names of the lists ``role`` submits."""
+        return tuple(spec.name for spec in self.terms.lists if role in spec.submitters)
+
+    # applying messages
+    def receive(self, data: bytes | SignedEnvelope) -> list[Event]:
+        """Verify and apply a message from the network; raises ``RemoteProtocolError``."""
+        return self._guarded(RemoteProtocolError, lambda: self._apply(self._parse(data, RemoteProtocolError)))
+
+    def _guarded(self, error: type[ProtocolError], action: Any) -> list[Event]:
+        if self.errored:
+            raise error("this protocol object failed earlier and accepts nothing more")
+        try:
+            result: list[Event] = action()
+            return result
+        except ProtocolError:
+            self.errored = True
+            raise
+        except SwapprotoError as exc:
+            self.errored = True
+            code = ErrorCode.PROTOCOL_LOCAL if error is LocalProtocolError else ErrorCode.PROTOCOL_REMOTE
+            raise error(str(exc.args[0]), code=code, cause=exc.code) from exc
+
+    def _parse(self, data: bytes | SignedEnvelope, error: type[ProtocolError]) -> Message:
+        message = parse_message(data, self._policy)
+        if message.sender not in PARTIES:
+            raise error(f"{message.sender!r} is not a party and cannot move")
+        if not digest_equal(message.exchange, self.exchange_id):
+            raise error("message belongs to another exchange (replay?)")
+        return message
+
+    def _apply(self, message: Message, error: type[ProtocolError] = RemoteProtocolError) -> list[Event]:
+        side = self._sides[message.sender]
+        if message.seq != side.next_seq:
+            raise error(f"{message.sender} sent seq {message.seq}, expected {side.next_seq}")
+        known = set(self._seen)
+        missing = [d for d in message.deps if d not in known]
+        if missing:
+            raise error(f"message depends on {len(missing)} message(s) not seen yet")
+        self._check_move(message.sender, message.type, message.list_name, error)
+        events = _HANDLERS[message.type](self, message, error)
+        side.next_seq += 1
+        self._seen.append(message.id)
+        if message.type in (MessageType.TERMS_SIGN, MessageType.COMMIT, MessageType.REVEAL):
+            self._substantive.append(message.id)
+        self._settle()
+        return events
+
+    def _check_move(self, role: str, mtype: MessageType, list_name: str | None, error: type[ProtocolError]) -> None:
+        rule = _BY_TYPE[mtype]
+        side = self._sides[role]
+        other = self._sides[_other(role)]
+        if self.aborted:
+            raise error("the exchange was aborted; nothing more may be sent")
+        if side.phase not in rule.sender_in:
+            raise error(f"{mtype.name} is illegal for {role} in phase {side.phase.name}")
+        if other.phase < rule.other_at_least:
+            raise error(
+                f"{mtype.name} by {role} needs the other party at {rule.other_at_least.name}, "
+                f"it is at {other.phase.name}"
+            )
+        if rule.per_list:
+            done = side.commits if mtype is MessageType.COMMIT else side.reveals
+            if list_name not in self.lists_of(role):
+                raise error(f"{role} submits no list named {list_name!r}")
+            if list_name in done:
+                raise error(f"{role} already sent {mtype.name} for {list_name!r}")
+
+    def _advance(self, role: str, mtype: MessageType) -> None:
+        rule = _BY_TYPE[mtype]
+        side = self._sides[role]
+        if rule.per_list:
+            done = side.commits if mtype is MessageType.COMMIT else side.reveals
+            side.phase = rule.complete if len(done) == len(self.lists_of(role)) else rule.partial
+        else:
+            side.phase = rule.complete
+
+    def _settle(self) -> None:
+        # A party that submits no list is committed and revealed as soon as the table allows.
+        for role in PARTIES:
+            if self.lists_of(role):
+                continue
+            for mtype in (MessageType.COMMIT, MessageType.REVEAL):
+                rule = _BY_TYPE[mtype]
+                other = self._sides[_other(role)]
+                side = self._sides[role]
+                if side.phase in rule.sender_in and other.phase >= rule.other_at_least and not self.aborted:
+                    side.phase = rule.complete
+
+    # per-type semantics
+    def _on_terms_sign(self, message: Message, error: type[ProtocolError]) -> list[Event]:
+        if message.body["terms"] != self.terms.to_bytes():
+            raise error("signed terms differ from these terms")
+        side = self._sides[message.sender]
+        side.terms_sign = message
+        self._advance(message.sender, message.type)
+        events: list[Event] = [TermsSigned(sender=message.sender, message_id=message.id)]
+        if all(s.phase >= Phase.TERMS_SIGNED for s in self._sides.values()):
+            events.append(TermsAgreed(sender=message.sender, message_id=message.id, exchange_id=self.exchange_id))
+        return events
+
+    def _on_commit(self, message: Message, error: type[ProtocolError]) -> list[Event]:
+        body = message.body
+        value = body["commitment"]
+        if type(value) is not bytes or len(value) != 32:
+            raise error("commitment must be 32 bytes")
+        signs = [s.terms_sign.id for s in self._sides.values() if s.terms_sign is not None]
+        if not set(signs) <= set(message.deps):
+            raise error("a commit must depend on both parties' signatures of the terms")
+        _check_statement(self.terms, body, error)
+        self._sides[message.sender].commits[body["list"]] = message
+        self._advance(message.sender, message.type)
+        return [Committed(sender=message.sender, message_id=message.id, list_name=body["list"], commitment=value)]
+
+    def _on_reveal(self, message: Message, error: type[ProtocolError]) -> list[Event]:
+        body = message.body
+        role, list_name = message.sender, body["list"]
+        side = self._sides[role]
+        all_commits = {m.id for s in self._sides.values() for m in s.commits.values()}
+        if not all_commits <= set(message.deps):
+            raise error("a reveal must depend on every commit of both parties (commit-then-reveal)")
+        commit = side.commits.get(list_name)
+        if commit is None:
+            raise error(f"{role} reveals {list_name!r} without having committed to it")
+        header = _check_opening(self, message, commit, error)
+        content = body["content"]
+        if (
+            type(content) is not dict
+            or list(content) != ["sealed", "sha256", "size"]
+            or type(content["sealed"]) is not bool
+            or type(content["sha256"]) is not bytes
+            or len(content["sha256"]) != 32
+            or type(content["size"]) is not int
+        ):
+            raise error("reveal content must be {sealed: bool, sha256: 32 bytes, size: int}")
+        if content["sealed"] is not self.terms.sealed:
+            raise error("reveal sealing does not follow the terms")
+        side.reveals[list_name] = message
+        self._advance(role, message.type)
+        return [Revealed(sender=role, message_id=message.id, list_name=list_name, header=header, content=content)]
+
+    def _on_verdict(self, message: Message, error: type[ProtocolError]) -> list[Event]:
+        body = message.body
+        verdict, reasons, seen = body["verdict"], body["reasons"], body["seen"]
+        if verdict not in ("accept", "dispute"):
+            raise error("verdict must be accept or dispute")
+        if type(reasons) is not list or any(type(r) is not str for r in reasons):
+            raise error("reasons must be a list of strings")
+        if verdict == "dispute" and not reasons:
+            raise error("a dispute must give at least one reason")
+        if type(seen) is not bytes or len(seen) != 32:
+            raise error("seen must be a 32-byte digest")
+        self._advance(message.sender, message.type)
+        matches = digest_equal(seen, self.seen_digest())
+        return [
+            VerdictGiven(
+                sender=message.sender,
+                message_id=message.id,
+                accepted=verdict == "accept",
+                reasons=tuple(reasons),
+                seen=seen,
+                matches=matches,
+            )
+        ]
+
+    def _on_abort(self, message: Message, error: type[ProtocolError]) -> list[Event]:
+        if type(message.body["reason"]) is not str:
+            raise error("abort reason must be a string")
+        self._advance(message.sender, message.type)
+        return [Aborted(sender=message.sender, message_id=message.id, reason=message.body["reason"])]
+
+
+_HANDLERS: Final = {
+    MessageType.TERMS_SIGN: Observer._on_terms_sign,
+    MessageType.COMMIT: Observer._on_commit,
+    MessageType.REVEAL: Observer._on_reveal,
+    MessageType.VERDICT: Observer._on_verdict,
+    MessageType.ABORT: Observer._on_abort,
+}
+
+
+def _other(role: str) -> str:
+    return "b" if role == "a" else "a"
+
+
+def _check_statement(terms: Terms, body: dict[str, Any], error: type[ProtocolError]) -> None:
+    statement = body["statement"]
+    needs = terms.list(body["list"]).rule == "all-for-all"
+    if statement is None:
+        if needs:
+            raise error("an all-for-all commit must carry the completeness statement")
+        return
+    if (
+        type(statement) is not dict
+        or list(statement) != ["as_of", "text"]
+        or type(statement["as_of"]) is not int
+        or type(statement["text"]) is not str
+        or not statement["text"]
+    ):
+        raise error("statement must be {as_of: int, text: str}")
+
+
+def _check_opening(obs: Observer, message: Message, commit: Message, error: type[ProtocolError]) -> VerifiedHeader:
+    body = message.body
+    nonce, header_bytes = body["nonce"], body["header"]
+    if type(nonce) is not bytes or len(nonce) != 32 or type(header_bytes) is not bytes:
+        raise error("reveal needs a 32-byte nonce and the header envelope")
+    header = verify_header(header_bytes, obs.terms.trust_policy().role(message.sender))
+    if not digest_equal(commitment(nonce, header.digest), commit.body["commitment"]):
+        raise error("the revealed header does not open the commitment (list changed after commit?)")
+    h = header.header
+    spec = obs.terms.list(body["list"])
+    if h.exchange != obs.exchange_id or h.list_name != spec.name or h.issuer != message.sender or h.kind != spec.kind:
+        raise error("the revealed manifest is not this party's list of this exchange")
+    return header
+
+
+# --- the party -----------------------------------------------------------------------------------
+
+
+class Party(Observer):
+    """An observer that also makes ``role``'s moves, signed with ``keys``.
+
+    Each ``make`` method checks the move against the same table the peer is checked
+    by, signs it, applies it locally and returns the envelope to send.
+    """
+
+    def __init__(self, terms: Terms, role: str, keys: Sequence[SigningKey]) -> None:
+        super().__init__(terms)
+        if role not in PARTIES:
+            raise LocalProtocolError(f"{role!r} is not a party")
+        self.role = role
+        self._keys = list(keys)
+        role_keys = self._policy.role(role).keys
+        if not all(k.key_id in role_keys for k in self._keys):
+            raise LocalProtocolError(f"a signing key is not one of party {role}'s keys in the terms")
+
+    def _make(self, mtype: MessageType, body: dict[str, Any], *, now: int, deps: list[bytes]) -> SignedEnvelope:
+        def build() -> list[Event]:
+            self._check_move(self.role, mtype, body.get("list"), LocalProtocolError)
+            envelope = make_message(
+                mtype,
+                exchange=self.exchange_id,
+                sender=self.role,
+                seq=self._sides[self.role].next_seq,
+                deps=deps,
+                created_at=now,
+                body=body,
+                keys=self._keys,
+            )
+            self._last = envelope
+            return self._apply(self._parse(envelope, LocalProtocolError), LocalProtocolError)
+
+        self._guarded(LocalProtocolError, build)
+        return self._last
+
+    def _signatures_of_terms(self) -> list[bytes]:
+        return [s.terms_sign.id for s in self._sides.values() if s.terms_sign is not None]
+
+    def sign_terms(self, *, now: int) -> SignedEnvelope:
+        """Sign the terms."""
+        return self._make(MessageType.TERMS_SIGN, {"terms": self.terms.to_bytes()}, now=now, deps=[])
+
+    def commit(
+        self, list_name: str, header_digest: bytes, *, nonce: bytes, now: int, statement: str | None = None
+    ) -> SignedEnvelope:
+        """Commit to a signed manifest header (by its digest) with a fresh 32-byte nonce."""
+        body = {
+            "commitment": commitment(nonce, header_digest),
+            "list": list_name,
+            "statement": None if statement is None else {"as_of": now, "text": statement},
+        }
+        return self._make(MessageType.COMMIT, body, now=now, deps=self._signatures_of_terms())
+
+    def reveal(
+        self, list_name: str, header: bytes, *, nonce: bytes, content: dict[str, Any], now: int
+    ) -> SignedEnvelope:
+        """Open the commitment for ``list_name``; refused until both parties committed."""
+        commits = [m.id for s in self._sides.values() for m in s.commits.values()]
+        body = {"content": content, "header": header, "list": list_name, "nonce": nonce}
+        return self._make(MessageType.REVEAL, body, now=now, deps=commits)
+
+    def verdict(self, *, accept: bool, reasons: Sequence[str] = (), now: int) -> SignedEnvelope:
+        """Accept, or dispute with reasons, signing the digest of what we saw."""
+        body = {"reasons": list(reasons), "seen": self.seen_digest(), "verdict": "accept" if accept else "dispute"}
+        return self._make(MessageType.VERDICT, body, now=now, deps=list(self._substantive))
+
+    def abort(self, reason: str, *, now: int) -> SignedEnvelope:
+        """Abandon the exchange."""
+        return self._make(MessageType.ABORT, {"reason": reason}, now=now, deps=list(self._seen))

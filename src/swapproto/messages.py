@@ -1,0 +1,182 @@
+"""The signed messages of an exchange (``spec/handshake.md`` §3).
+
+Every message is a signed envelope whose payload is the SP-CMP map::
+
+    {"body": {...}, "created_at": int, "deps": [bin32...], "exchange": bin32,
+     "sender": str, "seq": int}
+
+``deps`` are the envelope ids of earlier messages this one depends on (sorted,
+distinct), ``seq`` counts the sender's messages from 0, and ``body`` depends on the
+payload type. :func:`parse_message` verifies the signature under the sender's role
+policy *before* it interprets the payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+from swapproto.encoding import DecodeLimits
+from swapproto.envelope import SignedEnvelope, sign_envelope, verify_envelope
+from swapproto.errors import DecodeError, ErrorCode, PolicyError, VerificationError
+from swapproto.hashing import Tag, tagged_hash
+from swapproto.keys import SigningKey, TrustPolicy
+
+__all__ = [
+    "MESSAGE_LIMITS",
+    "Message",
+    "MessageType",
+    "commitment",
+    "make_message",
+    "parse_message",
+    "transcript_digest",
+]
+
+MESSAGE_LIMITS: Final = DecodeLimits(
+    max_input=4 * 1024 * 1024, max_depth=8, max_str=64 * 1024, max_bin=2 * 1024 * 1024, max_array=4096, max_map=64
+)
+_PAYLOAD_KEYS: Final = ["body", "created_at", "deps", "exchange", "sender", "seq"]
+
+
+class MessageType(Enum):
+    """Payload types of exchange messages, with the body fields each must carry."""
+
+    TERMS_SIGN = "swapproto/terms-sign/v1"
+    COMMIT = "swapproto/commit/v1"
+    REVEAL = "swapproto/reveal/v1"
+    VERDICT = "swapproto/verdict/v1"
+    ABORT = "swapproto/abort/v1"
+
+    @property
+    def body_keys(self) -> tuple[str, ...]:
+        """The exact keys of this type's body, in canonical order."""
+        return _BODY_KEYS[self]
+
+
+_BODY_KEYS: Final = {
+    MessageType.TERMS_SIGN: ("terms",),
+    MessageType.COMMIT: ("commitment", "list", "statement"),
+    MessageType.REVEAL: ("content", "header", "list", "nonce"),
+    MessageType.VERDICT: ("reasons", "seen", "verdict"),
+    MessageType.ABORT: ("reason",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A verified message: who sent what, in which exchange, after which messages."""
+
+    type: MessageType
+    exchange: bytes
+    sender: str
+    seq: int
+    deps: tuple[bytes, ...]
+    created_at: int
+    body: dict[str, Any]
+    envelope: SignedEnvelope
+    payload: bytes
+
+    @property
+    def id(self) -> bytes:
+        """The envelope id (what ``deps`` of later messages refer to)."""
+        return self.envelope.envelope_id
+
+    @property
+    def list_name(self) -> str | None:
+        """The list a commit or reveal is about."""
+        value = self.body.get("list")
+        return value if isinstance(value, str) else None
+
+
+def commitment(nonce: bytes, header_digest: bytes) -> bytes:
+    """``tagged_hash(COMMITMENT, nonce || header_digest)``: hiding (32-byte nonce), binding."""
+    if len(nonce) != 32 or len(header_digest) != 32:
+        raise VerificationError("commitment inputs must be 32 bytes", code=ErrorCode.VERIFY_DIGEST)
+    return tagged_hash(Tag.COMMITMENT, nonce, header_digest)
+
+
+def transcript_digest(ids: list[bytes]) -> bytes:
+    """The digest of a set of message ids (sorted), signed in verdicts."""
+    from swapproto.encoding import encode
+
+    return tagged_hash(Tag.TRANSCRIPT, encode(sorted(set(ids))))
+
+
+def make_message(
+    mtype: MessageType,
+    *,
+    exchange: bytes,
+    sender: str,
+    seq: int,
+    deps: list[bytes],
+    created_at: int,
+    body: dict[str, Any],
+    keys: list[SigningKey],
+) -> SignedEnvelope:
+    """Sign a message. The body must have exactly the type's keys."""
+    if tuple(sorted(body)) != mtype.body_keys:
+        raise TypeError(f"{mtype.name} body needs exactly {mtype.body_keys}")
+    payload = {
+        "body": body,
+        "created_at": created_at,
+        "deps": sorted(set(deps)),
+        "exchange": exchange,
+        "sender": sender,
+        "seq": seq,
+    }
+    return sign_envelope(mtype.value, payload, keys)
+
+
+def _invalid(message: str) -> VerificationError:
+    return VerificationError(message, code=ErrorCode.VERIFY_MESSAGE)
+
+
+def message_type_of(envelope: SignedEnvelope) -> MessageType:
+    """The message type an envelope claims; ``verify.message_invalid`` if unknown."""
+    try:
+        return MessageType(envelope.payload_type)
+    except ValueError:
+        raise _invalid(f"unknown message type {envelope.payload_type!r}") from None
+
+
+def claimed_sender(envelope: SignedEnvelope) -> str:
+    """The sender an envelope claims, to choose the policy that must verify it."""
+    value: Any = envelope.unverified_value(limits=MESSAGE_LIMITS)
+    sender = value.get("sender") if type(value) is dict else None
+    if type(sender) is not str:
+        raise _invalid("message names no sender")
+    return sender
+
+
+def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
+    """Verify a message's signatures under its sender's role policy, then parse it."""
+    try:
+        envelope = data if isinstance(data, SignedEnvelope) else SignedEnvelope.from_bytes(data)
+    except DecodeError as exc:
+        raise VerificationError(f"not a signed message: {exc}", code=ErrorCode.VERIFY_MESSAGE) from exc
+    mtype = message_type_of(envelope)
+    sender = claimed_sender(envelope)
+    try:
+        role = policy.role(sender)
+    except PolicyError:
+        raise VerificationError(
+            f"sender {sender!r} has no keys in the terms", code=ErrorCode.VERIFY_UNKNOWN_KEY
+        ) from None
+    verified = verify_envelope(envelope, role, payload_type=mtype.value, limits=MESSAGE_LIMITS)
+    value: Any = verified.value
+    if type(value) is not dict or list(value) != _PAYLOAD_KEYS:
+        raise _invalid("message fields are not body, created_at, deps, exchange, sender, seq")
+    body, deps = value["body"], value["deps"]
+    if type(body) is not dict or tuple(body) != mtype.body_keys:
+        raise _invalid(f"{mtype.name} body must have exactly {mtype.body_keys}")
+    if type(deps) is not list or any(type(d) is not bytes or len(d) != 32 for d in deps):
+        raise _invalid("deps must be 32-byte message ids")
+    if deps != sorted(set(deps)):
+        raise _invalid("deps must be sorted and distinct")
+    exchange, seq, created_at = value["exchange"], value["seq"], value["created_at"]
+    if type(exchange) is not bytes or len(exchange) != 32:
+        raise _invalid("exchange must be a 32-byte id")
+    if type(seq) is not int or seq < 0 or type(created_at) is not int or created_at < 0:
+        raise _invalid("seq and created_at must be non-negative integers")
+    return Message(mtype, exchange, sender, seq, tuple(deps), created_at, body, envelope, verified.payload)
