@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,10 @@ from swapproto.demo_data import PRISONER_COLUMNS, prisoner_rows, write_prisoner_
 from swapproto.manifest import decode_entry
 
 CREATED_AT = "1700000000"
+DOCUMENTED_COLUMNS = (
+    "person_id", "family_name", "given_names", "date_of_birth", "sex", "service_number",
+    "rank", "unit", "citizenship", "categories", "place_of_detention",
+)  # fmt: skip
 runner = CliRunner()
 
 
@@ -61,26 +64,11 @@ def error_code(*args: str | Path, exit_code: int) -> str:
     return code
 
 
-def _strip_unknown_categories(text: str) -> str:
-    # The demo data marks young prisoners with "age_18_25", which another engineer is
-    # adding to the vocabulary right now; until it is there, drop it from the cells.
-    if "age_18_25" in records.PRISONER_CATEGORIES:
-        return text
-    rows = list(csv.DictReader(io.StringIO(text)))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=PRISONER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        row["categories"] = ";".join(c for c in row["categories"].split(";") if c != "age_18_25")
-        writer.writerow(row)
-    return out.getvalue()
-
-
 def write_prisoners(path: Path, n: int = 50) -> list[dict[str, str]]:
     """Write ``n`` generated prisoners as CSV; return the rows written."""
     buf = io.StringIO()
     write_prisoner_csv(buf, n)
-    text = _strip_unknown_categories(buf.getvalue())
+    text = buf.getvalue()
     path.write_text(text, encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -169,6 +157,8 @@ def other_pub(session: Session) -> Path:
 def test_documented_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     rows = write_prisoners(tmp_path / "prisoners.csv", 50)
+    assert tuple(rows[0]) == PRISONER_COLUMNS == DOCUMENTED_COLUMNS
+    assert any("age_18_25" in row["categories"].split(";") for row in rows)
 
     ok("keygen", "ua", "-o", "keys/")
     key, pub = tmp_path / "keys" / "ua.key", tmp_path / "keys" / "ua.pub"
@@ -238,10 +228,6 @@ def test_no_arguments_shows_help_with_usage_exit_code() -> None:
 
 def test_version() -> None:
     assert ok("version").stdout == __version__ + "\n"
-
-
-def test_demo_runs() -> None:
-    assert "swapproto demo" in ok("demo").stdout
 
 
 @pytest.mark.parametrize(
@@ -425,8 +411,9 @@ def test_check_needs_a_known_file_format(session: Session) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: disclose --entry outside the manifest exits 1 (VerificationError from "
-    "collect_for_disclosure) although it is a usage error (exit 2)",
+    reason="BUG: disclose --entry outside the manifest exits 1 (VerificationError "
+    "verify.out_of_range from collect_for_disclosure) although it is a usage error (exit 2)",
+    raises=AssertionError,
 )
 @pytest.mark.parametrize("entry", ["50", "-1"])
 def test_disclose_entry_out_of_range_is_a_usage_error(session: Session, entry: str) -> None:
@@ -720,26 +707,12 @@ def test_show_with_pub_says_the_signature_is_verified(session: Session) -> None:
     assert "NOT checked" not in text
 
 
-def test_show_without_pub_displays_a_forged_header_unverified(
-    session: Session, other_pub: Path
-) -> None:
-    # show without --pub never fails on a wrong signer: it is display only
-    shown = run_json("manifest", "show", session.manifest)
-    assert shown["signature_checked"] is False
-    ru_id = json.loads(other_pub.read_text(encoding="utf-8"))["key_id"]
-    assert ru_id not in shown["signers"]
-
-
 # ---------------------------------------------------------------------------------------
 # amend
 
 
 def _more_prisoners() -> list[dict[str, str]]:
     more = list(prisoner_rows(3, seed=2))
-    for row in more:
-        row["categories"] = ";".join(
-            c for c in row["categories"].split(";") if c in records.PRISONER_CATEGORIES
-        )
     write_csv(Path("more.csv"), more)
     return more
 
@@ -1078,7 +1051,10 @@ KIND_ROWS: dict[str, list[dict[str, str]]] = {
 
 
 def test_every_builtin_kind_is_covered() -> None:
-    assert set(KIND_ROWS) == set(records.kinds())
+    # other tests register kinds of their own: compare with the library's models only
+    module = records.__name__
+    builtin = {k for k in records.kinds() if records.get_kind(k).model.__module__ == module}
+    assert set(KIND_ROWS) == builtin
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_ROWS))
@@ -1116,7 +1092,3 @@ def test_kind_mismatch_is_reported(session: Session) -> None:
     )  # fmt: skip
     assert obj["error"]["code"] == "input.invalid_record"
     assert "2 bad row(s)" in obj["error"]["message"]
-
-
-def test_key_file_mode_survives_session(session: Session) -> None:
-    assert stat.S_IMODE(os.stat(session.key).st_mode) == 0o600

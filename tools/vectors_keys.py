@@ -11,9 +11,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from swapproto.encoding import encode
 from swapproto.errors import ErrorCode, SwapprotoError
 from swapproto.keys import (
+    DecryptionKey,
+    EncryptionSuite,
     KeyAlgorithm,
     PublicKey,
     SigningKey,
+    parse_public_key_bundle,
     parse_public_key_document,
     public_key_document,
 )
@@ -21,11 +24,15 @@ from swapproto.keys import (
 SEEDS = (bytes(range(32)), bytes([0xA5]) * 32)
 ED = KeyAlgorithm.ED25519
 HYBRID = KeyAlgorithm.ED25519_ML_DSA_65
+X25519 = EncryptionSuite.X25519
+XWING = EncryptionSuite.MLKEM768_X25519
 
 
-def _component_seed(seed: bytes, alg: KeyAlgorithm, component: str) -> bytes:
+def _component_seed(
+    seed: bytes, alg: KeyAlgorithm | EncryptionSuite, component: str, length: int = 32
+) -> bytes:
     info = f"swapproto/v1/key-seed/{alg.value}/{component}".encode("ascii")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(seed)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(seed)
 
 
 def _key_id_cases() -> list[dict[str, object]]:
@@ -131,11 +138,7 @@ def _file_cases() -> list[dict[str, object]]:
         ),
         ("key id in upper-case hex", doc(key_id=base["key_id"].upper()), ErrorCode.KEY_FORMAT),
         ("unknown format", doc(format="swapproto-public-key/2"), ErrorCode.KEY_FORMAT),
-        (
-            "encryption section (reserved, not in format 1)",
-            doc(encryption={}),
-            ErrorCode.KEY_FORMAT,
-        ),
+        ("empty encryption section", doc(encryption={}), ErrorCode.KEY_FORMAT),
         (
             "unknown algorithm",
             doc(signing={**base["signing"], "alg": "ed448"}),
@@ -152,6 +155,81 @@ def _file_cases() -> list[dict[str, object]]:
     return cases
 
 
+def _encryption_key_id_cases() -> list[dict[str, object]]:
+    cases: list[dict[str, object]] = []
+    for seed in SEEDS:
+        for suite in (X25519, XWING):
+            pub = DecryptionKey.from_seed(seed, suite).public_key
+            ml_seed = _component_seed(seed, suite, "mlkem768", 64) if suite is XWING else None
+            cases.append(
+                {
+                    "desc": f"{suite.value} key from seed {seed[:2].hex()}..",
+                    "seed": seed.hex(),
+                    "suite": suite.value,
+                    "x25519_seed": _component_seed(seed, suite, "x25519").hex(),
+                    "mlkem768_seed": None if ml_seed is None else ml_seed.hex(),
+                    "x25519_public": pub.x25519.hex(),
+                    "mlkem768_public": None if pub.mlkem768 is None else pub.mlkem768.hex(),
+                    "record": pub.to_bytes().hex(),
+                    "key_id": pub.key_id.hex(),
+                }
+            )
+    return cases
+
+
+def _bundle_cases() -> list[dict[str, object]]:
+    ed = SigningKey.from_seed(SEEDS[0], ED).public_key
+    x = DecryptionKey.from_seed(SEEDS[0], X25519).public_key
+    xw = DecryptionKey.from_seed(SEEDS[1], XWING).public_key
+    cases: list[dict[str, object]] = []
+    for name, enc in (("party-a", x), ("party-b", xw)):
+        cases.append(
+            {
+                "desc": f"ed25519 signing key with {enc.suite.value} encryption key",
+                "document": public_key_document(name, ed, enc),
+                "name": name,
+                "key_id": ed.key_id.hex(),
+                "encryption_key_id": enc.key_id.hex(),
+            }
+        )
+    base = json.loads(public_key_document("party-a", ed, x))
+    enc = base["encryption"]
+    ml_hex = xw.mlkem768.hex()  # type: ignore[union-attr]
+
+    def doc(**changes: object) -> str:
+        return doc_text(base, {**enc, **changes})
+
+    def without(member: str) -> str:
+        return doc_text(base, {k: v for k, v in enc.items() if k != member})
+
+    fmt, alg_err = ErrorCode.KEY_FORMAT, ErrorCode.KEY_ALGORITHM
+    mutations: list[tuple[str, str, ErrorCode]] = [
+        ("unknown suite", doc(suite="p256"), alg_err),
+        ("suite missing", without("suite"), fmt),
+        ("X25519 key missing", without("x25519"), fmt),
+        ("X25519 key of 31 bytes", doc(x25519=enc["x25519"][:62]), fmt),
+        ("X25519 key in upper-case hex", doc(x25519=enc["x25519"].upper()), fmt),
+        ("X25519 key is a low-order point", doc(x25519="00" * 32), fmt),
+        ("x25519 suite with an ML-KEM-768 key", doc(mlkem768=ml_hex), fmt),
+        ("hybrid suite without ML-KEM-768 key", doc(suite=XWING.value), fmt),
+        ("hybrid suite, ML-KEM-768 key null", doc(suite=XWING.value, mlkem768=None), fmt),
+        ("ML-KEM-768 key of 1183 bytes", doc(suite=XWING.value, mlkem768=ml_hex[:-2]), fmt),
+        ("unknown member", doc(key_id=x.key_id.hex()), fmt),
+        ("encryption section is a string", doc_text(base, enc["x25519"]), fmt),
+        ("encryption section null", doc_text(base, None), fmt),
+    ]
+    for desc, text, code in mutations:
+        got = _error_of(lambda text=text: parse_public_key_bundle(text))  # type: ignore[misc]
+        assert got == code, (desc, got)
+        cases.append({"desc": desc, "document": text, "want_error": str(code)})
+    return cases
+
+
+def doc_text(base: dict[str, object], encryption: object) -> str:
+    """A public key file whose ``encryption`` member is ``encryption``."""
+    return json.dumps({**base, "encryption": encryption}, indent=2, sort_keys=True) + "\n"
+
+
 def generate() -> dict[str, object]:
     """Key ids from fixed seeds, public key record mutations, public key file mutations."""
     return {
@@ -166,5 +244,19 @@ def generate() -> dict[str, object]:
         "public_key_files": {
             "desc": "parse_public_key_document(text): NAME.pub files and rejected mutations",
             "cases": _file_cases(),
+        },
+        "encryption_key_ids": {
+            "desc": (
+                "DecryptionKey.from_seed(seed, suite): component seeds, public keys, "
+                "encryption key record, key id"
+            ),
+            "cases": _encryption_key_id_cases(),
+        },
+        "public_key_bundles": {
+            "desc": (
+                "parse_public_key_bundle(text): NAME.pub files with an encryption key "
+                "and rejected mutations of the encryption section"
+            ),
+            "cases": _bundle_cases(),
         },
     }

@@ -242,8 +242,19 @@ def prisoner_rows(
         }
 
 
-def write_prisoner_csv(out: TextIO, n: int, *, side: str = "ua", seed: int = 1) -> None:
-    """Write ``n`` generated prisoner rows as CSV with a header line."""
+def write_prisoner_csv(
+    out: TextIO,
+    n: int,
+    *,
+    side: str = "ua",
+    seed: int = 1,
+    reference: dt.date = dt.date(2025, 6, 2),
+) -> None:
+    """Write ``n`` generated prisoner rows as CSV with a header line.
+
+    Ages (and the ``age_18_25`` claim) are computed at ``reference``: pass the
+    terms' reference date so the claims check out.
+    """
     writer = csv.DictWriter(out, fieldnames=PRISONER_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(prisoner_rows(n, side=side, seed=seed))
+    writer.writerows(prisoner_rows(n, side=side, seed=seed, reference=reference))

@@ -25,6 +25,7 @@ __all__ = [
     "DISCLOSURE_FORMAT",
     "VerifiedDisclosure",
     "collect_for_disclosure",
+    "disclosure_issuer",
     "make_disclosure",
     "verify_disclosure",
 ]
@@ -102,6 +103,17 @@ def _parse(data: bytes) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
     if any(type(p) is not bytes for p in proof):
         raise _invalid("proof elements must be byte strings")
     return header, pairs, proof
+
+
+def disclosure_issuer(data: bytes) -> str:
+    """The issuer a disclosure *claims*, to pick the policy that must then verify it."""
+    header_bytes, _, _ = _parse(data)
+    from swapproto.envelope import SignedEnvelope
+    from swapproto.manifest import ManifestHeader
+
+    return ManifestHeader.from_payload(
+        SignedEnvelope.from_bytes(header_bytes).unverified_value()
+    ).issuer
 
 
 def verify_disclosure(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedDisclosure:

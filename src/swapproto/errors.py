@@ -90,6 +90,14 @@ class ErrorCode(StrEnum):
     INPUT_UNKNOWN_KIND = "input.unknown_kind"
     INPUT_KIND_EXISTS = "input.kind_exists"
     INPUT_IO = "input.io"
+    # sealing: HPKE-sealed containers (spec/sealing.md)
+    SEAL_INVALID = "seal.invalid"
+    SEAL_TRUNCATED = "seal.truncated"
+    SEAL_CONTEXT = "seal.context_mismatch"
+    SEAL_AUTH = "seal.authentication_failed"
+    SEAL_HEADER_MAC = "seal.header_mac_mismatch"
+    SEAL_NOT_RECIPIENT = "seal.not_a_recipient"
+    SEAL_REQUEST = "seal.invalid_request"
 
 
 class SwapprotoError(Exception):

@@ -89,7 +89,14 @@ def _phases(*names: Phase) -> frozenset[Phase]:
 
 
 TRANSITIONS: Final[tuple[Transition, ...]] = (
-    Transition(MessageType.TERMS_SIGN, _phases(Phase.START), Phase.START, Phase.TERMS_SIGNED, Phase.TERMS_SIGNED, False),
+    Transition(
+        MessageType.TERMS_SIGN,
+        _phases(Phase.START),
+        Phase.START,
+        Phase.TERMS_SIGNED,
+        Phase.TERMS_SIGNED,
+        False,
+    ),
     Transition(
         MessageType.COMMIT,
         _phases(Phase.TERMS_SIGNED, Phase.COMMITTING),
@@ -107,7 +114,9 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         Phase.REVEALED,
         True,
     ),
-    Transition(MessageType.VERDICT, _phases(Phase.REVEALED), Phase.REVEALED, Phase.DONE, Phase.DONE, False),
+    Transition(
+        MessageType.VERDICT, _phases(Phase.REVEALED), Phase.REVEALED, Phase.DONE, Phase.DONE, False
+    ),
     Transition(
         MessageType.ABORT,
         _phases(*(p for p in Phase if p < Phase.DONE)),
@@ -200,9 +209,19 @@ class Observer:
         self._sides = {role: _Side() for role in PARTIES}
         self._seen: list[bytes] = []
         self._substantive: list[bytes] = []
+        self._headers: dict[tuple[str, str], VerifiedHeader] = {}
+        self.events: list[Event] = []
         self.errored = False
 
     # read-only views
+    def next_seq(self, role: str) -> int:
+        """The sequence number expected next from ``role``."""
+        return self._sides[role].next_seq
+
+    def revealed_header(self, role: str, list_name: str) -> VerifiedHeader:
+        """The verified manifest header ``role`` revealed for ``list_name``."""
+        return self._headers[(role, list_name)]
+
     def phase(self, role: str) -> Phase:
         """The phase of party ``role``."""
         return self._sides[role].phase
@@ -231,7 +250,9 @@ class Observer:
     # applying messages
     def receive(self, data: bytes | SignedEnvelope) -> list[Event]:
         """Verify and apply a message from the network; raises ``RemoteProtocolError``."""
-        return self._guarded(RemoteProtocolError, lambda: self._apply(self._parse(data, RemoteProtocolError)))
+        return self._guarded(
+            RemoteProtocolError, lambda: self._apply(self._parse(data, RemoteProtocolError))
+        )
 
     def _guarded(self, error: type[ProtocolError], action: Any) -> list[Event]:
         if self.errored:
@@ -244,7 +265,11 @@ class Observer:
             raise
         except SwapprotoError as exc:
             self.errored = True
-            code = ErrorCode.PROTOCOL_LOCAL if error is LocalProtocolError else ErrorCode.PROTOCOL_REMOTE
+            code = (
+                ErrorCode.PROTOCOL_LOCAL
+                if error is LocalProtocolError
+                else ErrorCode.PROTOCOL_REMOTE
+            )
             raise error(str(exc.args[0]), code=code, cause=exc.code) from exc
 
     def _parse(self, data: bytes | SignedEnvelope, error: type[ProtocolError]) -> Message:
@@ -255,7 +280,9 @@ class Observer:
             raise error("message belongs to another exchange (replay?)")
         return message
 
-    def _apply(self, message: Message, error: type[ProtocolError] = RemoteProtocolError) -> list[Event]:
+    def _apply(
+        self, message: Message, error: type[ProtocolError] = RemoteProtocolError
+    ) -> list[Event]:
         side = self._sides[message.sender]
         if message.seq != side.next_seq:
             raise error(f"{message.sender} sent seq {message.seq}, expected {side.next_seq}")
@@ -270,9 +297,12 @@ class Observer:
         if message.type in (MessageType.TERMS_SIGN, MessageType.COMMIT, MessageType.REVEAL):
             self._substantive.append(message.id)
         self._settle()
+        self.events.extend(events)
         return events
 
-    def _check_move(self, role: str, mtype: MessageType, list_name: str | None, error: type[ProtocolError]) -> None:
+    def _check_move(
+        self, role: str, mtype: MessageType, list_name: str | None, error: type[ProtocolError]
+    ) -> None:
         rule = _BY_TYPE[mtype]
         side = self._sides[role]
         other = self._sides[_other(role)]
@@ -310,7 +340,11 @@ class Observer:
                 rule = _BY_TYPE[mtype]
                 other = self._sides[_other(role)]
                 side = self._sides[role]
-                if side.phase in rule.sender_in and other.phase >= rule.other_at_least and not self.aborted:
+                if (
+                    side.phase in rule.sender_in
+                    and other.phase >= rule.other_at_least
+                    and not self.aborted
+                ):
                     side.phase = rule.complete
 
     # per-type semantics
@@ -322,7 +356,11 @@ class Observer:
         self._advance(message.sender, message.type)
         events: list[Event] = [TermsSigned(sender=message.sender, message_id=message.id)]
         if all(s.phase >= Phase.TERMS_SIGNED for s in self._sides.values()):
-            events.append(TermsAgreed(sender=message.sender, message_id=message.id, exchange_id=self.exchange_id))
+            events.append(
+                TermsAgreed(
+                    sender=message.sender, message_id=message.id, exchange_id=self.exchange_id
+                )
+            )
         return events
 
     def _on_commit(self, message: Message, error: type[ProtocolError]) -> list[Event]:
@@ -336,7 +374,14 @@ class Observer:
         _check_statement(self.terms, body, error)
         self._sides[message.sender].commits[body["list"]] = message
         self._advance(message.sender, message.type)
-        return [Committed(sender=message.sender, message_id=message.id, list_name=body["list"], commitment=value)]
+        return [
+            Committed(
+                sender=message.sender,
+                message_id=message.id,
+                list_name=body["list"],
+                commitment=value,
+            )
+        ]
 
     def _on_reveal(self, message: Message, error: type[ProtocolError]) -> list[Event]:
         body = message.body
@@ -362,8 +407,17 @@ class Observer:
         if content["sealed"] is not self.terms.sealed:
             raise error("reveal sealing does not follow the terms")
         side.reveals[list_name] = message
+        self._headers[(role, list_name)] = header
         self._advance(role, message.type)
-        return [Revealed(sender=role, message_id=message.id, list_name=list_name, header=header, content=content)]
+        return [
+            Revealed(
+                sender=role,
+                message_id=message.id,
+                list_name=list_name,
+                header=header,
+                content=content,
+            )
+        ]
 
     def _on_verdict(self, message: Message, error: type[ProtocolError]) -> list[Event]:
         body = message.body
@@ -393,7 +447,9 @@ class Observer:
         if type(message.body["reason"]) is not str:
             raise error("abort reason must be a string")
         self._advance(message.sender, message.type)
-        return [Aborted(sender=message.sender, message_id=message.id, reason=message.body["reason"])]
+        return [
+            Aborted(sender=message.sender, message_id=message.id, reason=message.body["reason"])
+        ]
 
 
 _HANDLERS: Final = {
@@ -426,7 +482,9 @@ def _check_statement(terms: Terms, body: dict[str, Any], error: type[ProtocolErr
         raise error("statement must be {as_of: int, text: str}")
 
 
-def _check_opening(obs: Observer, message: Message, commit: Message, error: type[ProtocolError]) -> VerifiedHeader:
+def _check_opening(
+    obs: Observer, message: Message, commit: Message, error: type[ProtocolError]
+) -> VerifiedHeader:
     body = message.body
     nonce, header_bytes = body["nonce"], body["header"]
     if type(nonce) is not bytes or len(nonce) != 32 or type(header_bytes) is not bytes:
@@ -436,7 +494,12 @@ def _check_opening(obs: Observer, message: Message, commit: Message, error: type
         raise error("the revealed header does not open the commitment (list changed after commit?)")
     h = header.header
     spec = obs.terms.list(body["list"])
-    if h.exchange != obs.exchange_id or h.list_name != spec.name or h.issuer != message.sender or h.kind != spec.kind:
+    if (
+        h.exchange != obs.exchange_id
+        or h.list_name != spec.name
+        or h.issuer != message.sender
+        or h.kind != spec.kind
+    ):
         raise error("the revealed manifest is not this party's list of this exchange")
     return header
 
@@ -459,9 +522,13 @@ class Party(Observer):
         self._keys = list(keys)
         role_keys = self._policy.role(role).keys
         if not all(k.key_id in role_keys for k in self._keys):
-            raise LocalProtocolError(f"a signing key is not one of party {role}'s keys in the terms")
+            raise LocalProtocolError(
+                f"a signing key is not one of party {role}'s keys in the terms"
+            )
 
-    def _make(self, mtype: MessageType, body: dict[str, Any], *, now: int, deps: list[bytes]) -> SignedEnvelope:
+    def _make(
+        self, mtype: MessageType, body: dict[str, Any], *, now: int, deps: list[bytes]
+    ) -> SignedEnvelope:
         def build() -> list[Event]:
             self._check_move(self.role, mtype, body.get("list"), LocalProtocolError)
             envelope = make_message(
@@ -480,15 +547,32 @@ class Party(Observer):
         self._guarded(LocalProtocolError, build)
         return self._last
 
+    def check_move(self, mtype: MessageType, list_name: str | None = None) -> None:
+        """Ask whether our move would be legal now; raises ``LocalProtocolError`` if not.
+
+        A question, not a move: the object stays usable either way.
+        """
+        if self.errored:
+            raise LocalProtocolError("this protocol object failed earlier and accepts nothing more")
+        self._check_move(self.role, mtype, list_name, LocalProtocolError)
+
     def _signatures_of_terms(self) -> list[bytes]:
         return [s.terms_sign.id for s in self._sides.values() if s.terms_sign is not None]
 
     def sign_terms(self, *, now: int) -> SignedEnvelope:
         """Sign the terms."""
-        return self._make(MessageType.TERMS_SIGN, {"terms": self.terms.to_bytes()}, now=now, deps=[])
+        return self._make(
+            MessageType.TERMS_SIGN, {"terms": self.terms.to_bytes()}, now=now, deps=[]
+        )
 
     def commit(
-        self, list_name: str, header_digest: bytes, *, nonce: bytes, now: int, statement: str | None = None
+        self,
+        list_name: str,
+        header_digest: bytes,
+        *,
+        nonce: bytes,
+        now: int,
+        statement: str | None = None,
     ) -> SignedEnvelope:
         """Commit to a signed manifest header (by its digest) with a fresh 32-byte nonce."""
         body = {
@@ -508,7 +592,11 @@ class Party(Observer):
 
     def verdict(self, *, accept: bool, reasons: Sequence[str] = (), now: int) -> SignedEnvelope:
         """Accept, or dispute with reasons, signing the digest of what we saw."""
-        body = {"reasons": list(reasons), "seen": self.seen_digest(), "verdict": "accept" if accept else "dispute"}
+        body = {
+            "reasons": list(reasons),
+            "seen": self.seen_digest(),
+            "verdict": "accept" if accept else "dispute",
+        }
         return self._make(MessageType.VERDICT, body, now=now, deps=list(self._substantive))
 
     def abort(self, reason: str, *, now: int) -> SignedEnvelope:

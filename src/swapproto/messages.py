@@ -34,7 +34,12 @@ __all__ = [
 ]
 
 MESSAGE_LIMITS: Final = DecodeLimits(
-    max_input=4 * 1024 * 1024, max_depth=8, max_str=64 * 1024, max_bin=2 * 1024 * 1024, max_array=4096, max_map=64
+    max_input=4 * 1024 * 1024,
+    max_depth=8,
+    max_str=64 * 1024,
+    max_bin=2 * 1024 * 1024,
+    max_array=4096,
+    max_map=64,
 )
 _PAYLOAD_KEYS: Final = ["body", "created_at", "deps", "exchange", "sender", "seq"]
 
@@ -154,7 +159,9 @@ def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
     try:
         envelope = data if isinstance(data, SignedEnvelope) else SignedEnvelope.from_bytes(data)
     except DecodeError as exc:
-        raise VerificationError(f"not a signed message: {exc}", code=ErrorCode.VERIFY_MESSAGE) from exc
+        raise VerificationError(
+            f"not a signed message: {exc}", code=ErrorCode.VERIFY_MESSAGE
+        ) from exc
     mtype = message_type_of(envelope)
     sender = claimed_sender(envelope)
     try:
@@ -179,4 +186,6 @@ def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
         raise _invalid("exchange must be a 32-byte id")
     if type(seq) is not int or seq < 0 or type(created_at) is not int or created_at < 0:
         raise _invalid("seq and created_at must be non-negative integers")
-    return Message(mtype, exchange, sender, seq, tuple(deps), created_at, body, envelope, verified.payload)
+    return Message(
+        mtype, exchange, sender, seq, tuple(deps), created_at, body, envelope, verified.payload
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from swapproto.cli import manifest
+from swapproto.cli import exchange, manifest
 from swapproto.cli.demo import demo
 from swapproto.cli.keygen import keygen
 
@@ -24,6 +24,8 @@ app = typer.Typer(
 app.command()(keygen)
 app.command()(demo)
 app.add_typer(manifest.app, name="manifest")
+exchange.register(app)
+app.command("disclose")(manifest.disclose)
 
 
 @app.command()

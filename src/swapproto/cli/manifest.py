@@ -98,13 +98,43 @@ def _signers(verified: VerifiedHeader) -> list[str]:
     return [kid.hex() for kid in verified.verified.signer_key_ids]
 
 
+def _exchange_binding(
+    exchange: Path, list_name: str | None, kind: str | None, key_id: bytes
+) -> tuple[bytes, str, str]:
+    """(exchange id, kind, issuer role) for a list of the exchange's terms."""
+    from swapproto.exchange_dir import ExchangeDir
+
+    terms = ExchangeDir(exchange).terms()
+    if list_name is None:
+        raise InputError("--exchange needs --list: which list of the terms this is")
+    spec = terms.list(list_name)
+    role = terms.role_of_key(key_id)
+    if role is None or role not in spec.submitters:
+        raise InputError(f"this key's party does not submit list {list_name!r} in these terms")
+    if kind is not None and kind != spec.kind:
+        raise InputError(f"list {list_name!r} is of kind {spec.kind!r}, not {kind!r}")
+    return terms.exchange_id, spec.kind, role
+
+
 @app.command()
 @handle_errors
 def build(
-    kind: Annotated[str, typer.Option("--kind", help="Record kind: " + ", ".join(records.kinds()))],
     source: Annotated[Path, typer.Option("--from", help="CSV or JSON Lines file of records.")],
     key: KeyOpt,
     out: Annotated[Path, typer.Option("-o", "--out", help="Manifest file to write.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Record kind: " + ", ".join(records.kinds()) + " (default: from the terms).",
+        ),
+    ] = None,
+    exchange: Annotated[
+        Path | None,
+        typer.Option(
+            "--exchange", help="Exchange directory: bind the manifest to its terms (needs --list)."
+        ),
+    ] = None,
     fmt: Annotated[
         TableFormat | None, typer.Option("--format", help="Input format (default: by suffix).")
     ] = None,
@@ -125,6 +155,12 @@ def build(
 ) -> None:
     """Build and sign a manifest from a CSV or JSON Lines file."""
     keys = signing_keys(key, passphrase_file, passphrase_env)
+    exchange_id = None
+    if exchange is not None:
+        binding = _exchange_binding(exchange, list_name, kind, keys[0].key_id)
+        exchange_id, kind, issuer = binding
+    if kind is None:
+        raise InputError("--kind is required without --exchange")
     table_format = fmt or (
         TableFormat.JSONL if source.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
     )
@@ -144,6 +180,7 @@ def build(
             issuer=issuer or key[0].stem,
             keys=keys,
             created_at=now(created_at),
+            exchange=exchange_id,
             overwrite=force,
             progress=tick,
         )

@@ -1,0 +1,176 @@
+"""An exchange directory: the file layer under the handshake and transcript.
+
+The transport is any way of moving files (courier, e-mail, a relay). A directory holds
+one file per signed message (suffix ``.spmsg``), revealed content as ``.spblob`` files,
+and the unsigned terms proposal ``terms.spterms``. Verification gives file names no
+meaning: every ``.spmsg`` is read, blobs are found by the SHA-256 their reveal names
+and re-hashed while read (``spec/handshake.md`` §6).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from swapproto.envelope import SignedEnvelope
+from swapproto.errors import ErrorCode, InputError
+from swapproto.handshake import Party
+from swapproto.keys import KeyBundle, SigningKey
+from swapproto.manifest_file import atomic_writer
+from swapproto.messages import MessageType
+from swapproto.sealing import SealedReader, SealingContext
+from swapproto.terms import Terms
+from swapproto.transcript import ordered_messages
+
+__all__ = ["MESSAGE_SUFFIX", "ExchangeDir", "Opening", "RecipientOpener"]
+
+MESSAGE_SUFFIX: Final = ".spmsg"
+BLOB_SUFFIX: Final = ".spblob"
+TERMS_FILE: Final = "terms.spterms"
+MAX_MESSAGE_FILE: Final = 8 * 1024 * 1024
+_SHORT: Final = {
+    MessageType.TERMS_SIGN: "terms-sign",
+    MessageType.COMMIT: "commit",
+    MessageType.REVEAL: "reveal",
+    MessageType.VERDICT: "verdict",
+    MessageType.ABORT: "abort",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeDir:
+    """Reading and writing the files of one exchange directory."""
+
+    path: Path
+
+    def require(self) -> ExchangeDir:
+        """Fail clearly if the directory does not exist."""
+        if not self.path.is_dir():
+            raise InputError(f"{self.path} is not an exchange directory", code=ErrorCode.INPUT_IO)
+        return self
+
+    # terms
+    def write_terms(self, terms: Terms, *, overwrite: bool = False) -> Path:
+        """Store the unsigned terms proposal."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        target = self.path / TERMS_FILE
+        with atomic_writer(target, overwrite=overwrite) as out:
+            out.write(terms.to_bytes())
+        return target
+
+    def terms(self) -> Terms:
+        """The terms proposal stored in the directory."""
+        target = self.require().path / TERMS_FILE
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read {target}: {exc.strerror}", code=ErrorCode.INPUT_IO
+            ) from exc
+        return Terms.from_bytes(data)
+
+    # messages
+    def message_files(self) -> list[Path]:
+        """Every message file, in a stable order (names carry no meaning)."""
+        return sorted(
+            p for p in self.require().path.iterdir() if p.suffix == MESSAGE_SUFFIX and p.is_file()
+        )
+
+    def messages(self) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of every message file."""
+        items = []
+        for path in self.message_files():
+            if path.stat().st_size > MAX_MESSAGE_FILE:
+                raise InputError(
+                    f"{path} is larger than any message can be", code=ErrorCode.INPUT_IO
+                )
+            items.append((path.name, path.read_bytes()))
+        return items
+
+    def write_message(
+        self, envelope: SignedEnvelope, *, sender: str, seq: int, mtype: MessageType
+    ) -> Path:
+        """Store a new message; never replaces an existing file."""
+        name = (
+            f"{sender}-{seq:03d}-{_SHORT[mtype]}-{envelope.envelope_id.hex()[:12]}{MESSAGE_SUFFIX}"
+        )
+        target = self.require().path / name
+        with atomic_writer(target) as out:
+            out.write(envelope.to_bytes())
+        return target
+
+    def party(self, role: str, keys: list[SigningKey]) -> tuple[Party, list[str]]:
+        """A party object brought up to date with the directory, and the files skipped.
+
+        Files that do not verify under the terms or belong to another exchange are
+        skipped (and named); among valid messages, one that breaks the protocol stops
+        the replay with its protocol error. ``swapproto verify`` reports everything.
+        """
+        terms = self.terms()
+        party = Party(terms, role, keys)
+        ordered, skipped = ordered_messages(terms, self.messages())
+        for envelope in ordered:
+            party.receive(envelope)
+        return party, skipped
+
+    # blobs
+    def blob_path(self, sha256: bytes) -> Path:
+        """Where the content with this digest is stored."""
+        return self.path / f"{sha256.hex()}{BLOB_SUFFIX}"
+
+    def open(self, sha256: bytes) -> BinaryIO | None:
+        """The content with this digest, if present (its hash is checked by the reader)."""
+        path = self.blob_path(sha256)
+        return path.open("rb") if path.is_file() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A commitment's secret opening, kept by its party until the reveal (mode 0600)."""
+
+    nonce: bytes
+    header_digest: bytes
+
+    @staticmethod
+    def path_for(manifest: Path) -> Path:
+        """The opening file next to a manifest."""
+        return manifest.with_name(manifest.name + ".opening")
+
+    def write(self, manifest: Path) -> Path:
+        """Write the opening, readable by its owner only."""
+        target = self.path_for(manifest)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(self.nonce + self.header_digest)
+        return target
+
+    @classmethod
+    def read(cls, manifest: Path) -> Opening:
+        """Read the opening saved when committing ``manifest``."""
+        target = cls.path_for(manifest)
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"no commitment opening at {target}: commit this manifest first",
+                code=ErrorCode.INPUT_IO,
+            ) from exc
+        if len(data) != 64:
+            raise InputError(f"{target} is not a commitment opening")
+        return cls(data[:32], data[32:])
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientOpener:
+    """Opens sealed reveals with one recipient's decryption key (for verification)."""
+
+    bundle: KeyBundle
+
+    def reader(self, src: BinaryIO, exchange_id: bytes, list_name: str) -> BinaryIO:
+        """A plaintext stream of the sealed content, authenticated chunk by chunk."""
+        if self.bundle.decryption is None:
+            raise InputError("this key file holds no decryption key", code=ErrorCode.KEY_FORMAT)
+        context = SealingContext(exchange_id, list_name, MessageType.REVEAL.value)
+        return SealedReader(src, self.bundle.decryption, context)

@@ -1,0 +1,586 @@
+"""Transcript verification: every check anyone holding the messages can make, offline.
+
+:func:`verify_transcript` is a pure function from (messages, optional terms, content
+source, optional recipient key, optional time) to a :class:`TranscriptReport` listing
+each check with its result and, on failure, its evidence (``spec/handshake.md`` §7).
+It never stops at the first failure: a mediator or auditor needs the whole picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol, cast
+
+from swapproto.envelope import SignedEnvelope
+from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
+from swapproto.handshake import PARTIES, Observer, Phase, VerdictGiven
+from swapproto.hashing import fingerprint
+from swapproto.manifest import check_entry
+from swapproto.manifest_file import ManifestReader
+from swapproto.merkle import StreamingRootBuilder, leaf_hash
+from swapproto.messages import MESSAGE_LIMITS, Message, MessageType, parse_message
+from swapproto.terms import ListEvaluation, Terms, evaluate_list
+
+__all__ = [
+    "STATES",
+    "BlobSource",
+    "Check",
+    "ListSummary",
+    "TranscriptReport",
+    "verify_transcript",
+]
+
+STATES = (
+    "terms-proposed",
+    "terms-agreed",
+    "committed",
+    "revealed",
+    "agreed",
+    "disputed",
+    "aborted",
+)
+
+
+class BlobSource(Protocol):
+    """Where revealed content is found, by the SHA-256 its reveal names."""
+
+    def open(self, sha256: bytes) -> BinaryIO | None:
+        """A stream of the content, or ``None`` if it is not available."""
+
+
+class Opener(Protocol):
+    """Decrypts sealed content for one recipient (see :mod:`swapproto.sealing`)."""
+
+    def reader(self, src: BinaryIO, exchange_id: bytes, list_name: str) -> BinaryIO:
+        """A stream of the plaintext manifest."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check: its name, result, a human detail and, on failure, evidence."""
+
+    name: str
+    ok: bool
+    detail: str
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListSummary:
+    """What one party revealed for one list."""
+
+    list_name: str
+    side: str
+    count: int
+    root: str
+    content_checked: bool
+    per_category: Mapping[str, int] = field(default_factory=dict)
+    findings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "list": self.list_name,
+            "side": self.side,
+            "count": self.count,
+            "root": self.root,
+            "root_fingerprint": fingerprint(bytes.fromhex(self.root)),
+            "content_checked": self.content_checked,
+            "per_category": dict(self.per_category),
+            "findings": list(self.findings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptReport:
+    """The outcome of verifying one exchange's transcript."""
+
+    state: str
+    exchange_id: bytes | None
+    checks: tuple[Check, ...]
+    lists: tuple[ListSummary, ...]
+    messages: int
+    fingerprints: tuple[str, ...] = ()
+    """Fingerprints of the exchange id, every commitment, root and header digest."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``swapproto verify --json`` object."""
+        return {
+            "ok": self.ok,
+            "state": self.state,
+            "exchange_id": self.exchange_id.hex() if self.exchange_id else None,
+            "exchange_fingerprint": fingerprint(self.exchange_id) if self.exchange_id else None,
+            "messages": self.messages,
+            "checks": [c.to_json() for c in self.checks],
+            "lists": [s.to_json() for s in self.lists],
+        }
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.lists: list[ListSummary] = []
+
+    def add(self, name: str, ok: bool, detail: str, *evidence: str) -> None:
+        self.checks.append(Check(name, ok, detail, tuple(evidence)))
+
+
+# --- finding the terms ----------------------------------------------------------------------
+
+
+def _terms_candidates(envelopes: Sequence[tuple[str, SignedEnvelope]]) -> dict[bytes, Terms]:
+    found: dict[bytes, Terms] = {}
+    for _, env in envelopes:
+        if env.payload_type != MessageType.TERMS_SIGN.value:
+            continue
+        try:
+            value: Any = env.unverified_value(limits=MESSAGE_LIMITS)
+            terms = Terms.from_bytes(value["body"]["terms"])
+        except (SwapprotoError, KeyError, TypeError):
+            continue
+        found.setdefault(terms.exchange_id, terms)
+    return found
+
+
+def _choose_terms(
+    given: Terms | None, envelopes: Sequence[tuple[str, SignedEnvelope]], report: _Report
+) -> Terms | None:
+    if given is not None:
+        report.add(
+            "terms", True, f"terms given by the verifier, exchange {fingerprint(given.exchange_id)}"
+        )
+        return given
+    candidates = _terms_candidates(envelopes)
+    if len(candidates) == 1:
+        terms = next(iter(candidates.values()))
+        report.add(
+            "terms",
+            True,
+            f"terms carried in the messages, exchange {fingerprint(terms.exchange_id)}",
+        )
+        return terms
+    if not candidates:
+        report.add("terms", False, "no terms found: no valid terms signature in the transcript")
+        return None
+    ids = sorted(candidates)
+    report.add(
+        "terms",
+        False,
+        f"{len(ids)} different terms are signed in this transcript; pass the agreed terms",
+        *(i.hex() for i in ids),
+    )
+    return None
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+def _parse_all(
+    items: Sequence[tuple[str, bytes]], report: _Report
+) -> list[tuple[str, SignedEnvelope]]:
+    envelopes = []
+    bad = []
+    for name, data in items:
+        try:
+            envelopes.append((name, SignedEnvelope.from_bytes(data, limits=MESSAGE_LIMITS)))
+        except SwapprotoError as exc:
+            bad.append(f"{name}: {exc}")
+    report.add("well-formed messages", not bad, f"{len(envelopes)} of {len(items)} parse", *bad)
+    return envelopes
+
+
+def _verify_all(
+    envelopes: Sequence[tuple[str, SignedEnvelope]], terms: Terms, report: _Report
+) -> list[tuple[str, Message]]:
+    policy = terms.trust_policy()
+    verified, bad, foreign = [], [], []
+    for name, env in envelopes:
+        try:
+            message = parse_message(env, policy)
+        except SwapprotoError as exc:
+            bad.append(f"{name}: [{exc.code}] {exc.args[0]}")
+            continue
+        if message.exchange != terms.exchange_id:
+            foreign.append(f"{name}: bound to exchange {message.exchange.hex()}")
+            continue
+        verified.append((name, message))
+    report.add(
+        "signatures and thresholds",
+        not bad,
+        f"{len(envelopes) - len(bad)} of {len(envelopes)} messages signed by keys of the terms",
+        *bad,
+    )
+    report.add(
+        "exchange binding",
+        not foreign,
+        "every message is bound to this exchange"
+        if not foreign
+        else "messages from another exchange (replay?)",
+        *foreign,
+    )
+    return verified
+
+
+def _equivocation(
+    messages: list[tuple[str, Message]], report: _Report
+) -> list[tuple[str, Message]]:
+    by_slot: dict[tuple[str, int], list[tuple[str, Message]]] = {}
+    for item in messages:
+        by_slot.setdefault((item[1].sender, item[1].seq), []).append(item)
+    kept, evidence = [], []
+    for (sender, seq), group in sorted(by_slot.items()):
+        statements = {m.payload for _, m in group}
+        if len(statements) > 1:
+            evidence.append(
+                f"{sender} seq {seq}: " + ", ".join(f"{n} ({m.id.hex()[:16]})" for n, m in group)
+            )
+            continue  # neither version can be trusted
+        kept.append(group[0])
+    report.add(
+        "no equivocation",
+        not evidence,
+        "one statement per sender and sequence number"
+        if not evidence
+        else "different signed messages with the same sender and sequence number",
+        *evidence,
+    )
+    return kept
+
+
+def _replay(terms: Terms, messages: list[tuple[str, Message]], report: _Report) -> Observer:
+    """Apply messages in dependency order; each refused move becomes a failed check."""
+    pending = sorted(messages, key=lambda item: (item[1].seq, item[1].sender))
+    accepted: list[Message] = []
+    refused: list[str] = []
+    observer = Observer(terms)
+    progress = True
+    while pending and progress:
+        progress = False
+        for item in list(pending):
+            name, message = item
+            if message.seq != observer.next_seq(message.sender):
+                continue
+            applied_ids = {m.id for m in accepted}
+            if not set(message.deps) <= applied_ids:
+                continue
+            pending.remove(item)
+            progress = True
+            try:
+                observer.receive(message.envelope)
+                accepted.append(message)
+            except SwapprotoError as exc:
+                refused.append(f"{name}: {exc.args[0]}")
+                observer = Observer(terms)
+                for earlier in accepted:
+                    observer.receive(earlier.envelope)
+            break
+    for name, message in pending:
+        refused.append(
+            f"{name}: {message.type.name} seq {message.seq} never became legal (missing messages)"
+        )
+    report.add(
+        "protocol order (commit-then-reveal)",
+        not refused,
+        f"{len(accepted)} messages follow the protocol"
+        if not refused
+        else "illegal or out-of-order moves",
+        *refused,
+    )
+    return observer
+
+
+# --- content -------------------------------------------------------------------------------------
+
+
+class _HashingReader:
+    """Passes reads through while hashing, so content is read once."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._src.read(n)
+        self._hash.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+
+def _records(
+    reader: ManifestReader, count: int, kind: str, root: StreamingRootBuilder
+) -> Iterator[dict[str, Any]]:
+    for index, leaf in enumerate(reader.leaves(count)):
+        root.add_leaf_hash(leaf_hash(leaf))
+        yield check_entry(leaf, index=index, kind=kind).record
+
+
+def _check_content(
+    terms: Terms,
+    observer: Observer,
+    role: str,
+    list_name: str,
+    blobs: BlobSource | None,
+    opener: Opener | None,
+    report: _Report,
+) -> None:
+    message = observer.reveals(role)[list_name]
+    content = message.body["content"]
+    header = observer.revealed_header(role, list_name)
+    check = f"content {role}/{list_name}"
+
+    def summary(checked: bool, evaluation: ListEvaluation | None = None) -> ListSummary:
+        return ListSummary(
+            list_name=list_name,
+            side=role,
+            count=header.header.count,
+            root=header.header.root.hex(),
+            content_checked=checked,
+            per_category=dict(evaluation.per_category) if evaluation else {},
+            findings=tuple(f"{f.code}: {f.message}" for f in evaluation.findings)
+            if evaluation
+            else (),
+        )
+
+    stream = blobs.open(content["sha256"]) if blobs is not None else None
+    if stream is None:
+        report.add(
+            check, False, "the revealed content is not in the transcript", content["sha256"].hex()
+        )
+        report.lists.append(summary(False))
+        return
+    if content["sealed"] and opener is None:
+        stream.close()
+        report.add(
+            check,
+            True,
+            "sealed: contents not checked without a recipient key (header and commitment are)",
+        )
+        report.lists.append(summary(False))
+        return
+    hashing = _HashingReader(stream)
+    try:
+        with stream:
+            plain: Any = hashing
+            if content["sealed"]:
+                assert opener is not None  # checked above
+                plain = opener.reader(cast(BinaryIO, hashing), terms.exchange_id, list_name)
+            reader = ManifestReader(plain)
+            if reader.header_bytes != message.body["header"]:
+                raise VerificationError(
+                    "the content's header is not the revealed header",
+                    code=ErrorCode.VERIFY_MANIFEST,
+                )
+            root = StreamingRootBuilder()
+            counterpart = _counterpart_count(observer, role, list_name)
+            evaluation = evaluate_list(
+                terms,
+                list_name,
+                role,
+                _records(reader, header.header.count, header.header.kind, root),
+                counterpart_count=counterpart,
+            )
+            if root.root() != header.header.root:
+                raise VerificationError(
+                    "the content does not hash to the signed root", code=ErrorCode.VERIFY_ROOT
+                )
+            hashing.drain()
+    except SwapprotoError as exc:
+        report.add(check, False, f"[{exc.code}] {exc.args[0]}")
+        report.lists.append(summary(False))
+        return
+    if hashing.digest() != content["sha256"] or hashing.size != content["size"]:
+        report.add(
+            check, False, "the content is not the one the reveal names (digest or size differ)"
+        )
+        report.lists.append(summary(False))
+        return
+    listed = summary(True, evaluation)
+    findings = listed.findings
+    report.add(check, True, f"{header.header.count} entries verified against the signed root")
+    report.add(
+        f"rules {role}/{list_name}",
+        evaluation.ok,
+        f"{terms.list(list_name).rule}: "
+        + ("all rules hold" if evaluation.ok else f"{len(findings)} finding(s)"),
+        *findings[:50],
+    )
+    report.lists.append(listed)
+
+
+def _counterpart_count(observer: Observer, role: str, list_name: str) -> int | None:
+    other = "b" if role == "a" else "a"
+    if list_name not in observer.reveals(other):
+        return None
+    return observer.revealed_header(other, list_name).header.count
+
+
+# --- verdicts, deadlines, state ---------------------------------------------------------------
+
+
+def _check_verdicts(observer: Observer, verdicts: list[VerdictGiven], report: _Report) -> None:
+    if not verdicts:
+        return
+    bad = [f"{v.sender} signed {v.seen.hex()}" for v in verdicts if not v.matches]
+    report.add(
+        "verdicts cover the same transcript",
+        not bad,
+        "every verdict signs the digest of this transcript"
+        if not bad
+        else f"a verdict covers another transcript than {observer.seen_digest().hex()}"
+        " (did a relay show the parties different messages?)",
+        *bad,
+    )
+
+
+def _check_deadlines(terms: Terms, observer: Observer, now: int | None, report: _Report) -> None:
+    if now is None:
+        return
+    late = [
+        f"{m.sender} commit for {m.list_name} at {m.created_at} after {terms.commit_by}"
+        for role in PARTIES
+        for m in observer.commits(role).values()
+        if m.created_at > terms.commit_by
+    ]
+    report.add("commits by the deadline", not late, "every commit is dated before commit_by", *late)
+    if now <= terms.reveal_by:
+        return
+    withheld = [
+        f"{role} committed to {name} but did not reveal by {terms.reveal_by}"
+        for role in PARTIES
+        for name in observer.commits(role)
+        if name not in observer.reveals(role)
+    ]
+    report.add(
+        "no withholding", not withheld, "every commitment was opened by reveal_by", *withheld
+    )
+
+
+def _state(observer: Observer | None, verdicts: list[VerdictGiven]) -> str:
+    if observer is None:
+        return "terms-proposed"
+    if observer.aborted:
+        return "aborted"
+    if any(not v.accepted for v in verdicts):
+        return "disputed"
+    phases = [observer.phase(r) for r in PARTIES]
+    if all(p is Phase.DONE for p in phases):
+        return "agreed"
+    for phase, name in (
+        (Phase.REVEALED, "revealed"),
+        (Phase.COMMITTED, "committed"),
+        (Phase.TERMS_SIGNED, "terms-agreed"),
+    ):
+        if all(p >= phase for p in phases):
+            return name
+    return "terms-proposed"
+
+
+def verify_transcript(
+    items: Sequence[tuple[str, bytes]],
+    *,
+    terms: Terms | None = None,
+    blobs: BlobSource | None = None,
+    opener: Opener | None = None,
+    now: int | None = None,
+) -> TranscriptReport:
+    """Verify every message, rule and commitment of one exchange; see the module doc.
+
+    ``items`` are (label, bytes) pairs: labels are only for evidence, never trusted.
+    ``terms`` anchors the exchange (else the terms carried in the messages are used and
+    the report says so); ``opener`` decrypts sealed content for a recipient; ``now``
+    enables the deadline checks.
+    """
+    report = _Report()
+    envelopes = _parse_all(items, report)
+    chosen = _choose_terms(terms, envelopes, report)
+    if chosen is None:
+        return TranscriptReport("terms-proposed", None, tuple(report.checks), (), len(items))
+    messages = _equivocation(_verify_all(envelopes, chosen, report), report)
+    observer = _replay(chosen, messages, report)
+    signed = [r for r in PARTIES if observer.phase(r) >= Phase.TERMS_SIGNED]
+    report.add(
+        "terms signed by both parties",
+        len(signed) == 2,
+        f"signed by: {', '.join(signed) or 'nobody'}",
+    )
+    verdicts = [e for e in observer.events if isinstance(e, VerdictGiven)]
+    for role in PARTIES:
+        for list_name in observer.reveals(role):
+            _check_content(chosen, observer, role, list_name, blobs, opener, report)
+    _check_verdicts(observer, verdicts, report)
+    _check_deadlines(chosen, observer, now, report)
+    return TranscriptReport(
+        _state(observer, verdicts),
+        chosen.exchange_id,
+        tuple(report.checks),
+        tuple(report.lists),
+        len(items),
+        _fingerprints(chosen, observer),
+    )
+
+
+def _fingerprints(terms: Terms, observer: Observer) -> tuple[str, ...]:
+    digests = [terms.exchange_id]
+    for role in PARTIES:
+        digests += [m.body["commitment"] for m in observer.commits(role).values()]
+        for name in observer.reveals(role):
+            header = observer.revealed_header(role, name)
+            digests += [header.header.root, header.digest]
+    return tuple(fingerprint(d) for d in digests)
+
+
+def ordered_messages(
+    terms: Terms, items: Sequence[tuple[str, bytes]]
+) -> tuple[list[SignedEnvelope], list[str]]:
+    """The verified messages of this exchange in an order the protocol can apply
+    (each sender's sequence order, dependencies first), and the labels of items skipped
+    because they do not verify or belong to another exchange."""
+    policy = terms.trust_policy()
+    messages: list[Message] = []
+    skipped: list[str] = []
+    for name, data in items:
+        try:
+            message = parse_message(data, policy)
+        except SwapprotoError:
+            skipped.append(name)
+            continue
+        if message.exchange != terms.exchange_id:
+            skipped.append(name)
+            continue
+        messages.append(message)
+    ordered: list[SignedEnvelope] = []
+    done: set[bytes] = set()
+    pending = sorted(messages, key=lambda m: (m.seq, m.sender, m.id))
+    while pending:
+        ready = next((m for m in pending if set(m.deps) <= done), None)
+        if ready is None:
+            ordered.extend(m.envelope for m in pending)  # let the protocol object refuse them
+            break
+        pending.remove(ready)
+        done.add(ready.id)
+        ordered.append(ready.envelope)
+    return ordered, skipped
