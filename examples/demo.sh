@@ -9,7 +9,7 @@ cd "$work"
 
 python3 - <<'PY'
 import datetime as dt
-from swapproto.cli.demo import demo_terms
+from swapproto.demo_data import demo_terms
 from swapproto.demo_data import write_prisoner_csv
 
 today = dt.datetime.now(dt.UTC).date()

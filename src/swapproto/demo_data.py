@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from typing import Final, TextIO
 
-__all__ = ["PRISONER_COLUMNS", "prisoner_rows", "write_prisoner_csv"]
+__all__ = ["PRISONER_COLUMNS", "demo_terms", "prisoner_rows", "write_prisoner_csv"]
 
 PRISONER_COLUMNS: Final = (
     "person_id",
@@ -86,16 +86,16 @@ _ROOTS_RU: Final = (
     "Смирн",
     "Кузнец",
     "Поп",
-    "Васильев",
+    "Васил",
     "Петр",
-    "Соколов",
+    "Сокол",
     "Михайл",
     "Новик",
     "Фёдор",
-    "Морозов",
+    "Мороз",
     "Волк",
-    "Алексеев",
-    "Лебедев",
+    "Алексе",
+    "Лебед",
     "Семён",
     "Егор",
     "Павл",
@@ -258,3 +258,45 @@ def write_prisoner_csv(
     writer = csv.DictWriter(out, fieldnames=PRISONER_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(prisoner_rows(n, side=side, seed=seed, reference=reference))
+
+
+TERMS_TEMPLATE = """\
+[exchange]
+label = "Demo exchange, stage 1"
+reference_date = "{reference}"
+commit_by = "{commit_by}"
+reveal_by = "{reveal_by}"
+sealed = true
+
+[parties.a]
+name = "Ukraine"
+keys = ["keys/ua.pub"]
+threshold = 1
+
+[parties.b]
+name = "Russian Federation"
+keys = ["keys/ru.pub"]
+threshold = 1
+
+[[mediators]]
+name = "Turkiye"
+keys = ["keys/tr.pub"]
+
+[[lists]]
+name = "pows"
+kind = "prisoner"
+from = "both"
+rule = "all-for-all"
+min_count = {count}
+eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
+"""
+
+
+def demo_terms(today: dt.date, count: int) -> str:
+    """The demo's terms: the reference date is today, deadlines a week and ten days on."""
+    return TERMS_TEMPLATE.format(
+        reference=today.isoformat(),
+        commit_by=f"{(today + dt.timedelta(days=7)).isoformat()}T00:00:00Z",
+        reveal_by=f"{(today + dt.timedelta(days=10)).isoformat()}T00:00:00Z",
+        count=count,
+    )

@@ -9,10 +9,13 @@ and re-hashed while read (``spec/handshake.md`` §6).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError
@@ -20,7 +23,7 @@ from swapproto.handshake import Party
 from swapproto.keys import KeyBundle, SigningKey
 from swapproto.manifest_file import atomic_writer
 from swapproto.messages import MessageType
-from swapproto.sealing import SealedReader, SealingContext
+from swapproto.sealing import SealedReader, SealingContext, seal_stream
 from swapproto.terms import Terms
 from swapproto.transcript import ordered_messages
 
@@ -30,6 +33,9 @@ MESSAGE_SUFFIX: Final = ".spmsg"
 BLOB_SUFFIX: Final = ".spblob"
 TERMS_FILE: Final = "terms.spterms"
 MAX_MESSAGE_FILE: Final = 8 * 1024 * 1024
+_CHUNK: Final = 1 << 20
+Content = dict[str, Any]
+"""A reveal's ``content`` member: ``{"sealed": bool, "sha256": bytes, "size": int}``."""
 _SHORT: Final = {
     MessageType.TERMS_SIGN: "terms-sign",
     MessageType.COMMIT: "commit",
@@ -116,6 +122,31 @@ class ExchangeDir:
         return party, skipped
 
     # blobs
+    def store_content(self, src: BinaryIO, terms: Terms, role: str, list_name: str) -> Content:
+        """Store a manifest as the content of ``role``'s reveal of ``list_name``.
+
+        Sealed to the recipients the terms name when the terms say so, else copied.
+        The blob is written under a temporary name, synced, and renamed to its
+        SHA-256; the returned value is the reveal's ``content`` member.
+        """
+        fd, tmp = tempfile.mkstemp(prefix=".reveal.", suffix=".tmp", dir=self.require().path)
+        try:
+            with os.fdopen(fd, "w+b") as out:
+                if terms.sealed:
+                    context = SealingContext(terms.exchange_id, list_name, MessageType.REVEAL.value)
+                    seal_stream(src, out, terms.recipients_for(list_name, role), context)
+                else:
+                    shutil.copyfileobj(src, out, _CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+                out.seek(0)
+                digest, size = _sha256_of(out)
+            os.replace(tmp, self.blob_path(digest))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return {"sealed": terms.sealed, "sha256": digest, "size": size}
+
     def blob_path(self, sha256: bytes) -> Path:
         """Where the content with this digest is stored."""
         return self.path / f"{sha256.hex()}{BLOB_SUFFIX}"
@@ -124,6 +155,15 @@ class ExchangeDir:
         """The content with this digest, if present (its hash is checked by the reader)."""
         path = self.blob_path(sha256)
         return path.open("rb") if path.is_file() else None
+
+
+def _sha256_of(stream: BinaryIO) -> tuple[bytes, int]:
+    h = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    return h.digest(), size
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, Final
 
@@ -52,6 +53,7 @@ __all__ = [
     "TermsSigned",
     "Transition",
     "VerdictGiven",
+    "completeness_statement",
 ]
 
 PARTIES: Final = ("a", "b")
@@ -463,6 +465,21 @@ _HANDLERS: Final = {
 
 def _other(role: str) -> str:
     return "b" if role == "a" else "a"
+
+
+def completeness_statement(terms: Terms, role: str, list_name: str, now: int) -> str | None:
+    """The words a commit under ``all-for-all`` carries (``None`` under other rules).
+
+    The issuer signs that its list names everyone it holds who is eligible under the
+    agreed terms, as of the commit's date; amendments cite this commit.
+    """
+    if terms.list(list_name).rule != "all-for-all":
+        return None
+    day = datetime.fromtimestamp(now, UTC).date().isoformat()
+    return (
+        f"{terms.party_name(role)} declares list {list_name!r} complete: it names every person "
+        f"it holds who is eligible under the agreed terms, as of {day}."
+    )
 
 
 def _check_statement(terms: Terms, body: dict[str, Any], error: type[ProtocolError]) -> None:

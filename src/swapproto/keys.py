@@ -726,6 +726,15 @@ def _encryption_key(section: _EncryptionSection | None) -> EncryptionPublicKey:
 
 def _write_atomic(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
     """Write via a 0600/O_EXCL temporary in the same directory, fsync, then link/rename."""
+    try:
+        _write_atomic_unchecked(path, data, mode, overwrite)
+    except OSError as exc:
+        raise KeyFileError(
+            f"cannot write {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
+        ) from None
+
+
+def _write_atomic_unchecked(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:

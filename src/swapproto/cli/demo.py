@@ -13,49 +13,7 @@ import typer
 from rich.rule import Rule
 
 from swapproto.cli._output import stdout
-from swapproto.demo_data import write_prisoner_csv
-
-TERMS_TEMPLATE = """\
-[exchange]
-label = "Demo exchange, stage 1"
-reference_date = "{reference}"
-commit_by = "{commit_by}"
-reveal_by = "{reveal_by}"
-sealed = true
-
-[parties.a]
-name = "Ukraine"
-keys = ["keys/ua.pub"]
-threshold = 1
-
-[parties.b]
-name = "Russian Federation"
-keys = ["keys/ru.pub"]
-threshold = 1
-
-[[mediators]]
-name = "Turkiye"
-keys = ["keys/tr.pub"]
-
-[[lists]]
-name = "pows"
-kind = "prisoner"
-from = "both"
-rule = "all-for-all"
-min_count = {count}
-eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
-"""
-
-
-def demo_terms(today: dt.date, count: int) -> str:
-    """The demo's terms: the reference date is today, deadlines a week and ten days on."""
-    return TERMS_TEMPLATE.format(
-        reference=today.isoformat(),
-        commit_by=f"{(today + dt.timedelta(days=7)).isoformat()}T00:00:00Z",
-        reveal_by=f"{(today + dt.timedelta(days=10)).isoformat()}T00:00:00Z",
-        count=count,
-    )
-
+from swapproto.demo_data import demo_terms, write_prisoner_csv
 
 STEPS = [
     (

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,13 +17,12 @@ from swapproto.cli._output import Mode, handle_errors, stdout
 from swapproto.disclosure import verify_disclosure
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
-from swapproto.handshake import Party
+from swapproto.handshake import Party, completeness_statement
 from swapproto.hashing import fingerprint
 from swapproto.keys import KeyBundle, load_key_bundle
 from swapproto.manifest_file import ManifestReader
 from swapproto.messages import MessageType
-from swapproto.sealing import SealingContext, seal_stream
-from swapproto.terms import Terms, compile_terms
+from swapproto.terms import compile_terms
 from swapproto.transcript import Check, TranscriptReport, verify_transcript
 
 terms_app = typer.Typer(
@@ -86,7 +82,8 @@ def terms_new(
     Mode(json_output).emit(
         info,
         lambda: stdout.print(
-            f"wrote {path}\nexchange id {terms.exchange_id.hex()}\nfingerprint [bold]{fingerprint(terms.exchange_id)}[/]"
+            f"wrote {path}\nexchange id {terms.exchange_id.hex()}\n"
+            f"fingerprint [bold]{fingerprint(terms.exchange_id)}[/]"
             " (read it aloud; write it into the minutes)"
         ),
     )
@@ -114,17 +111,6 @@ def terms_sign(
     }
     Mode(json_output).emit(
         info, lambda: stdout.print(f"party {party.role} signed the terms: {path}")
-    )
-
-
-def _statement(terms: Terms, role: str, list_name: str, now: int) -> str | None:
-    spec = terms.list(list_name)
-    if spec.rule != "all-for-all":
-        return None
-    day = time.strftime("%Y-%m-%d", time.gmtime(now))
-    return (
-        f"{terms.party_name(role)} declares list {list_name!r} complete: it names every person "
-        f"it holds who is eligible under the agreed terms, as of {day}."
     )
 
 
@@ -156,7 +142,7 @@ def commit_cmd(
         verified.digest,
         nonce=nonce,
         now=when,
-        statement=_statement(party.terms, party.role, header.list_name, when),
+        statement=completeness_statement(party.terms, party.role, header.list_name, when),
     )
     Opening(nonce, verified.digest).write(manifest)
     path = _write(xch, party, envelope, MessageType.COMMIT)
@@ -175,34 +161,6 @@ def commit_cmd(
             f"commitment fingerprint [bold]{fingerprint(digest)}[/]"
         ),
     )
-
-
-def _store_content(xch: Path, manifest: Path, party: Party, list_name: str) -> dict[str, Any]:
-    """Copy (or seal) the manifest into the directory as a blob; return the reveal's content."""
-    terms = party.terms
-    fd, tmp = tempfile.mkstemp(prefix=".reveal.", suffix=".tmp", dir=xch)
-    try:
-        with os.fdopen(fd, "w+b") as out, manifest.open("rb") as src:
-            if terms.sealed:
-                context = SealingContext(party.exchange_id, list_name, MessageType.REVEAL.value)
-                seal_stream(src, out, terms.recipients_for(list_name, party.role), context)
-            else:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-            out.seek(0)
-            h = hashlib.sha256()
-            size = 0
-            while chunk := out.read(1 << 20):
-                h.update(chunk)
-                size += len(chunk)
-        digest = h.digest()
-        os.replace(tmp, ExchangeDir(xch).blob_path(digest))
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return {"sealed": terms.sealed, "sha256": digest, "size": size}
 
 
 def reveal_cmd(
@@ -229,7 +187,8 @@ def reveal_cmd(
     list_name = verified.header.list_name
     # Check the move before sealing anything: the table refuses a reveal before both commits.
     party.check_move(MessageType.REVEAL, list_name)
-    content = _store_content(xch, manifest, party, list_name)
+    with manifest.open("rb") as src:
+        content = ExchangeDir(xch).store_content(src, party.terms, party.role, list_name)
     envelope = party.reveal(
         list_name, verified.envelope.to_bytes(), nonce=opening.nonce, content=content, now=_now(now)
     )
@@ -248,7 +207,8 @@ def _render(report: TranscriptReport) -> None:
     stdout.print(f"exchange {report.exchange_id.hex() if report.exchange_id else '—'}")
     if report.exchange_id:
         stdout.print(
-            f"fingerprint [bold]{fingerprint(report.exchange_id)}[/]   state [bold]{report.state}[/]"
+            f"fingerprint [bold]{fingerprint(report.exchange_id)}[/]"
+            f"   state [bold]{report.state}[/]"
         )
     table = Table(title="checks", title_justify="left")
     for column in ("check", "result", "detail"):
@@ -346,7 +306,8 @@ def _verdict(
     Mode(as_json).emit(
         info,
         lambda: stdout.print(
-            f"party {party.role} {word}; signed transcript {fingerprint(party.seen_digest())}: {path}"
+            f"party {party.role} {word}; "
+            f"signed transcript {fingerprint(party.seen_digest())}: {path}"
         ),
     )
 
@@ -423,7 +384,8 @@ def check_cmd(
 
     def human() -> None:
         stdout.print(
-            f"OK: on the list {result.verified.header.list_name!r} signed by {terms.party_name(issuer)}"
+            f"OK: on the list {result.verified.header.list_name!r}"
+            f" signed by {terms.party_name(issuer)}"
         )
         for e in info["entries"]:
             stdout.print(f"entry {e['index']}: {e['record']}")
