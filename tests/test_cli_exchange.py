@@ -1,0 +1,245 @@
+"""The exchange session of issue 4 through the ``swapproto`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from swapproto.cli import app
+from swapproto.demo_data import write_prisoner_csv
+from swapproto.keys import load_public_key_bundle
+
+# The terms of issue 4, verbatim.
+TERMS_TOML = """\
+[exchange]
+label = "Istanbul 2025-06, stage 1"
+reference_date = "2025-06-02"          # age bands are computed at this date
+commit_by = "2025-06-09T00:00:00Z"
+reveal_by = "2025-06-12T00:00:00Z"
+sealed = true                          # reveals are encrypted to the counterparty and the mediators
+
+[parties.a]
+name = "Ukraine"
+keys = ["keys/ua.pub"]                 # paths relative to the TOML file
+threshold = 1
+
+[parties.b]
+name = "Russian Federation"
+keys = ["keys/ru.pub"]
+threshold = 1
+
+[[mediators]]
+name = "Turkiye"
+keys = ["keys/tr.pub"]
+
+[[lists]]
+name = "pows"
+kind = "prisoner"
+from = "both"                          # each party submits its own list named "pows"
+rule = "all-for-all"                   # or "equal-count", "exact-count", "min-count" (with count = N)
+min_count = 1000                       # optional extra floor per party
+eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
+"""
+
+JUNE_3 = "1748908800"  # 2025-06-03T00:00:00Z: before both deadlines
+JUNE_13 = "1749772800"  # after reveal_by
+STATES = {"terms-proposed", "terms-agreed", "committed", "revealed", "agreed", "disputed"}
+runner = CliRunner()
+
+
+def run(*args: str) -> Result:
+    result = runner.invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def ok(*args: str) -> Result:
+    result = run(*args)
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return result
+
+
+def verify_json(*args: str, exit_code: int = 0) -> dict[str, Any]:
+    result = run("verify", "xch", "--json", "--now", JUNE_3, *args)
+    assert result.exit_code == exit_code, result.stdout
+    report = json.loads(result.stdout)
+    assert isinstance(report, dict)
+    return report
+
+
+def check(report: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [c for c in report["checks"] if c["name"] == name]
+    assert found, [c["name"] for c in report["checks"]]
+    result = found[0]
+    assert isinstance(result, dict)
+    return result
+
+
+@pytest.fixture
+def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keys, terms and both parties' manifests, up to (not including) the commits."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("ua", "ru", "tr"):
+        ok("keygen", name, "-o", "keys/")
+    Path("terms.toml").write_text(TERMS_TOML, encoding="utf-8")
+    for side in ("ua", "ru"):
+        with open(f"{side}.csv", "w", encoding="utf-8", newline="") as f:
+            write_prisoner_csv(f, 1000, side=side)
+    ok("terms", "new", "terms.toml", "-o", "xch/")
+    report = verify_json(exit_code=1)  # unsigned terms are not yet in force
+    assert report["state"] == "terms-proposed"
+    assert check(report, "terms signed by both parties")["ok"] is False
+    for side in ("ua", "ru"):
+        ok("terms", "sign", "xch/", "--key", f"keys/{side}.key", "--now", JUNE_3)
+    for side in ("ua", "ru"):
+        ok(
+            "manifest", "build", "--exchange", "xch/", "--list", "pows", "--from", f"{side}.csv",
+            "--key", f"keys/{side}.key", "-o", f"{side}.manifest", "--created-at", JUNE_3,
+        )  # fmt: skip
+    return tmp_path
+
+
+def commit_both() -> None:
+    for side in ("ua", "ru"):
+        ok("commit", "xch/", f"{side}.manifest", "--key", f"keys/{side}.key", "--now", JUNE_3)
+
+
+def reveal_both() -> None:
+    for side in ("ua", "ru"):
+        ok("reveal", "xch/", f"{side}.manifest", "--key", f"keys/{side}.key", "--now", JUNE_3)
+
+
+def test_keygen_public_file_holds_both_keys(session: Path) -> None:
+    bundle = load_public_key_bundle(session / "keys" / "ua.pub")
+    assert bundle.encryption is not None
+    assert os.stat(session / "keys" / "ua.key").st_mode & 0o777 == 0o600
+
+
+def test_the_documented_session(session: Path) -> None:
+    assert verify_json()["state"] == "terms-agreed"
+    ok("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    refused = run("reveal", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert refused.exit_code == 2
+    assert not list(Path("xch").glob("*.spblob"))  # nothing sealed before the refusal
+    ok("commit", "xch/", "ru.manifest", "--key", "keys/ru.key", "--now", JUNE_3)
+    assert verify_json()["state"] == "committed"
+    reveal_both()
+
+    public = verify_json()
+    assert public["ok"] is True
+    assert public["state"] == "revealed"
+    assert len(bytes.fromhex(public["exchange_id"])) == 32
+    assert all({"name", "ok", "detail"} <= set(c) for c in public["checks"])
+    assert [s["content_checked"] for s in public["lists"]] == [False, False]
+
+    mediator = verify_json("--key", "keys/tr.key")
+    assert mediator["ok"] is True
+    assert check(mediator, "content a/pows")["ok"] is True
+    assert check(mediator, "rules b/pows")["ok"] is True
+    assert [s["count"] for s in mediator["lists"]] == [1000, 1000]
+
+    ok("accept", "xch/", "--key", "keys/ua.key", "--now", JUNE_3)
+    ok("dispute", "xch/", "--key", "keys/ru.key", "--reason", "entry 3 unknown", "--now", JUNE_3)
+    assert verify_json()["state"] == "disputed"
+
+    ok("disclose", "ua.manifest", "--entry", "17", "-o", "p17.proof")
+    checked = json.loads(ok("check", "p17.proof", "--exchange", "xch/", "--json").stdout)
+    assert checked["ok"] is True
+    assert checked["party"] == "Ukraine"
+
+
+def test_human_report_and_fingerprints(session: Path) -> None:
+    commit_both()
+    reveal_both()
+    human = ok("verify", "xch/", "--key", "keys/tr.key", "--now", JUNE_3).stdout
+    assert "ALL CHECKS PASS" in human
+    report = verify_json()
+    fingerprint = report["exchange_fingerprint"]
+    assert verify_json("--expect", fingerprint)["ok"] is True
+    wrong = verify_json("--expect", "AAAA-AAAA-AAAA-AAAA", exit_code=1)
+    assert check(wrong, "expected fingerprint AAAA-AAAA-AAAA-AAAA")["ok"] is False
+
+
+def test_both_accept_is_agreed(session: Path) -> None:
+    commit_both()
+    reveal_both()
+    for side in ("ua", "ru"):
+        ok("accept", "xch/", "--key", f"keys/{side}.key", "--now", JUNE_3)
+    assert verify_json()["state"] == "agreed"
+
+
+def test_withheld_reveal_is_reported_after_the_deadline(session: Path) -> None:
+    commit_both()
+    ok("reveal", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    result = run("verify", "xch", "--json", "--now", JUNE_13)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    withheld = check(report, "no withholding")
+    assert withheld["ok"] is False
+
+
+def test_tampered_message_fails_verification(session: Path) -> None:
+    commit_both()
+    target = sorted(Path("xch").glob("*commit*.spmsg"))[0]
+    data = bytearray(target.read_bytes())
+    data[-5] ^= 1
+    target.write_bytes(bytes(data))
+    report = verify_json(exit_code=1)
+    assert report["ok"] is False
+    assert any(not c["ok"] for c in report["checks"])
+
+
+def test_commit_twice_is_refused(session: Path) -> None:
+    commit_both()
+    again = run("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert again.exit_code == 2
+
+
+def test_nothing_after_abort(session: Path) -> None:
+    ok("abort", "xch/", "--key", "keys/ru.key", "--reason", "talks broke down", "--now", JUNE_3)
+    refused = run("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert refused.exit_code == 2
+    assert verify_json()["state"] == "aborted"
+
+
+def test_mediator_key_cannot_act_as_a_party(session: Path) -> None:
+    result = run("terms", "sign", "xch/", "--key", "keys/tr.key", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["ok"] is False
+
+
+def test_manifest_of_another_exchange_cannot_be_committed(session: Path) -> None:
+    ok(
+        "manifest", "build", "--kind", "prisoner", "--from", "ua.csv", "--key", "keys/ua.key",
+        "-o", "loose.manifest",
+    )  # fmt: skip
+    result = run("commit", "xch/", "loose.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert result.exit_code == 2
+
+
+def test_every_exchange_command_has_help() -> None:
+    for command in (
+        ["terms", "new"], ["terms", "sign"], ["commit"], ["reveal"], ["verify"], ["accept"],
+        ["dispute"], ["abort"], ["check"], ["disclose"], ["keygen"], ["demo"],
+    ):  # fmt: skip
+        result = run(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage" in result.stdout
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    result = run("demo", "--count", "60", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.stdout
+    assert "ALL CHECKS PASS" in result.stdout
+    report = json.loads(
+        run("verify", str(tmp_path / "xch"), "--json").stdout,
+    )
+    assert report["state"] == "agreed"
+    assert report["ok"] is True
