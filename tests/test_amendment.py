@@ -233,3 +233,83 @@ def test_revision_vector_entries() -> None:
     new = io.BytesIO(bytes.fromhex(VECTORS["revise_manifest"]))
     old_reader, new_reader = ManifestReader(old), ManifestReader(new)
     check_revision(revise, old_reader.leaves(3), new_reader.leaves(2))
+
+
+# ---------------------------------------------------------------------------------------
+# lists bound to an exchange answer to their commit
+
+
+@pytest.fixture
+def bound_v1(tmp_path: Path) -> Path:
+    path = tmp_path / "bound.manifest"
+    build_manifest_file(
+        path,
+        [prisoner(i) for i in range(6)],
+        kind="prisoner",
+        list_name="pows",
+        issuer="a",
+        keys=[KEY],
+        created_at=1,
+        exchange=bytes(range(32)),
+    )
+    return path
+
+
+def test_amending_a_bound_list_requires_citing_its_commit(bound_v1: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        amend_manifest_file(
+            bound_v1,
+            tmp_path / "v2",
+            tmp_path / "a.amend",
+            keys=[KEY],
+            removals=[(0, RemovalReason.DECEASED)],
+            created_at=2,
+        )
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    assert not (tmp_path / "v2").exists()
+    commit_id = b"\x07" * 32
+    result = amend_manifest_file(
+        bound_v1,
+        tmp_path / "v2",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        removals=[(0, RemovalReason.DECEASED)],
+        created_at=2,
+        cites=commit_id,
+    )
+    assert result.cites == commit_id
+    assert verify_amendment((tmp_path / "a.amend").read_bytes(), KEY.public_key).cites == commit_id
+
+
+def test_a_bound_amendment_without_citation_does_not_verify(bound_v1: Path, tmp_path: Path) -> None:
+    amend_manifest_file(
+        bound_v1,
+        tmp_path / "v2",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        removals=[(1, RemovalReason.TRANSFERRED)],
+        created_at=2,
+        cites=b"\x01" * 32,
+    )
+    value: Any = decode((tmp_path / "a.amend").read_bytes())
+    from swapproto.envelope import SignedEnvelope, sign_envelope
+
+    payload: Any = SignedEnvelope.from_bytes(value["amendment"]).unverified_value()
+    payload["cites"] = None
+    value["amendment"] = sign_envelope("swapproto/manifest-amendment/v1", payload, [KEY]).to_bytes()
+    with pytest.raises(VerificationError) as info:
+        verify_amendment(encode(value), KEY.public_key)
+    assert info.value.code == ErrorCode.VERIFY_AMENDMENT
+
+
+def test_citation_must_be_a_message_id(bound_v1: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        amend_manifest_file(
+            bound_v1,
+            tmp_path / "v2",
+            tmp_path / "a.amend",
+            keys=[KEY],
+            removals=[(0, RemovalReason.DUPLICATE)],
+            created_at=2,
+            cites=b"short",
+        )

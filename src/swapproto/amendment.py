@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from swapproto.encoding import DecodeLimits, decode, encode
 from swapproto.envelope import SignedEnvelope, sign_envelope, verify_envelope
-from swapproto.errors import DecodeError, ErrorCode, VerificationError
+from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
 from swapproto.manifest import (
     VerifiedHeader,
@@ -38,6 +38,7 @@ __all__ = [
     "VerifiedAmendment",
     "check_revision",
     "make_amendment",
+    "require_citation",
     "verify_amendment",
 ]
 
@@ -99,6 +100,23 @@ def _invalid(message: str) -> VerificationError:
     return VerificationError(message, code=ErrorCode.VERIFY_AMENDMENT)
 
 
+def require_citation(previous: VerifiedHeader, cites: bytes | None) -> None:
+    """An amendment of a list bound to an exchange must cite the commit it amends.
+
+    The commit carried the issuer's signed statement (under ``all-for-all``, that the
+    list was complete); citing its message id makes every later change answer to it.
+    ``InputError`` when making such an amendment without ``cites``.
+    """
+    if previous.header.exchange is not None and cites is None:
+        raise InputError(
+            "an amendment of a list bound to an exchange must cite the id of the commit"
+            " that carried the list's statement",
+            code=ErrorCode.INPUT_INVALID,
+        )
+    if cites is not None and (type(cites) is not bytes or len(cites) != 32):
+        raise InputError("cites must be a 32-byte message id", code=ErrorCode.INPUT_INVALID)
+
+
 def make_amendment(
     previous_header: bytes,
     current_header: bytes,
@@ -113,6 +131,7 @@ def make_amendment(
     issuer = signers_policy(keys)
     prev = verify_header(previous_header, issuer)
     cur = verify_header(current_header, issuer)
+    require_citation(prev, cites)
     payload = {
         "cites": cites,
         "consistency": list(consistency),
@@ -195,6 +214,8 @@ def verify_amendment(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedAme
     cites = payload["cites"]
     if cites is not None and (type(cites) is not bytes or len(cites) != 32):
         raise _invalid("cites must be nil or a 32-byte digest")
+    if prev.header.exchange is not None and cites is None:
+        raise _invalid("an amendment of a list bound to an exchange must cite its commit")
     removed = _parse_removed(payload["removed"], prev.header.count)
     proof = payload["consistency"]
     if type(proof) is not list or any(type(p) is not bytes for p in proof):

@@ -13,6 +13,7 @@ from swapproto.amendment import (
     RemovalReason,
     VerifiedAmendment,
     make_amendment,
+    require_citation,
     verify_amendment,
 )
 from swapproto.errors import ErrorCode, InputError, VerificationError
@@ -77,10 +78,13 @@ def amend_manifest_file(
     removals: Sequence[tuple[int, RemovalReason]] = (),
     created_at: int,
     overwrite: bool = False,
+    cites: bytes | None = None,
 ) -> VerifiedAmendment:
     """Write version n+1 of ``current`` and the signed amendment linking the two.
 
     Without removals the amendment is append-only and carries a consistency proof.
+    ``cites`` (the id of the commit that carried the list's statement) is required
+    when the list is bound to an exchange.
     """
     removal_map = dict(removals)
     if len(removal_map) != len(removals):
@@ -91,6 +95,7 @@ def amend_manifest_file(
         reader = ManifestReader(stream)
         verified = reader.verify_header(policy)
         header = verified.header
+        require_citation(verified, cites)
         if removal_map and max(removal_map) >= header.count:
             raise InputError(
                 f"--remove index {max(removal_map)} is outside the {header.count} entries"
@@ -126,6 +131,7 @@ def amend_manifest_file(
         keys=keys,
         consistency=proof,
         removed=removed,
+        cites=cites,
     )
     try:
         with atomic_writer(amendment_out, overwrite=overwrite) as f:
