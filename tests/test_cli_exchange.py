@@ -243,3 +243,50 @@ def test_demo_runs(tmp_path: Path) -> None:
     )
     assert report["state"] == "agreed"
     assert report["ok"] is True
+
+
+def test_verify_key_without_decryption_key_is_a_usage_error(session: Path) -> None:
+    from swapproto.keys import SigningKey, write_key_pair
+
+    write_key_pair(session / "keys", "plain", SigningKey.generate())
+    result = run("verify", "xch", "--key", "keys/plain.key", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "key.bad_format"
+
+
+def test_expect_accepts_fingerprints_as_people_write_them(session: Path) -> None:
+    fingerprint = verify_json()["exchange_fingerprint"]
+    spoken = fingerprint.replace("-", " ").lower()
+    assert verify_json("--expect", spoken)["ok"] is True
+
+
+def test_an_oversized_message_file_is_reported_not_fatal(session: Path) -> None:
+    Path("xch/zz-junk.spmsg").write_bytes(b"\x00" * (8 * 1024 * 1024 + 10))
+    report = verify_json(exit_code=1)
+    assert check(report, "well-formed messages")["ok"] is False
+    # The parties still work: the junk is skipped, and --json output stays one object.
+    result = run("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["ok"] is True
+    assert "skipped zz-junk.spmsg" in result.stderr
+
+
+def test_staged_content_leaves_nothing_unless_published(session: Path) -> None:
+    from swapproto.exchange_dir import ExchangeDir
+
+    directory = ExchangeDir(Path("xch"))
+    terms = directory.terms()
+    with (
+        Path("ua.manifest").open("rb") as src,
+        pytest.raises(RuntimeError),
+        directory.staged_content(src, terms, "a", "pows"),
+    ):
+        raise RuntimeError("the reveal was refused")
+    with Path("ua.manifest").open("rb") as src, directory.staged_content(src, terms, "a", "pows"):
+        pass
+    assert sorted(p.name for p in Path("xch").iterdir() if not p.name.endswith(".spmsg")) == [
+        "terms.spterms"
+    ]
+    with Path("ua.manifest").open("rb") as src:
+        content = directory.store_content(src, terms, "a", "pows")
+    assert directory.blob_path(content["sha256"]).stat().st_size == content["size"]

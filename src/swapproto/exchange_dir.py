@@ -13,6 +13,8 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -27,7 +29,14 @@ from swapproto.sealing import SealedReader, SealingContext, seal_stream
 from swapproto.terms import Terms
 from swapproto.transcript import ordered_messages
 
-__all__ = ["MESSAGE_SUFFIX", "ExchangeDir", "Opening", "RecipientOpener"]
+__all__ = [
+    "MAX_MESSAGE_FILE",
+    "MESSAGE_SUFFIX",
+    "ExchangeDir",
+    "Opening",
+    "RecipientOpener",
+    "StagedContent",
+]
 
 MESSAGE_SUFFIX: Final = ".spmsg"
 BLOB_SUFFIX: Final = ".spblob"
@@ -85,14 +94,21 @@ class ExchangeDir:
         )
 
     def messages(self) -> list[tuple[str, bytes]]:
-        """(file name, bytes) of every message file."""
+        """(file name, bytes) of every message file.
+
+        At most ``MAX_MESSAGE_FILE + 1`` bytes are read from each file: an oversized
+        file then fails to parse and is reported like any malformed message, so a
+        file dropped into the directory cannot stop verification.
+        """
         items = []
         for path in self.message_files():
-            if path.stat().st_size > MAX_MESSAGE_FILE:
+            try:
+                with path.open("rb") as f:
+                    items.append((path.name, f.read(MAX_MESSAGE_FILE + 1)))
+            except OSError as exc:
                 raise InputError(
-                    f"{path} is larger than any message can be", code=ErrorCode.INPUT_IO
-                )
-            items.append((path.name, path.read_bytes()))
+                    f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
+                ) from None
         return items
 
     def write_message(
@@ -122,14 +138,19 @@ class ExchangeDir:
         return party, skipped
 
     # blobs
-    def store_content(self, src: BinaryIO, terms: Terms, role: str, list_name: str) -> Content:
-        """Store a manifest as the content of ``role``'s reveal of ``list_name``.
+    @contextmanager
+    def staged_content(
+        self, src: BinaryIO, terms: Terms, role: str, list_name: str
+    ) -> Iterator[StagedContent]:
+        """Prepare ``role``'s reveal content for ``list_name`` without publishing it.
 
-        Sealed to the recipients the terms name when the terms say so, else copied.
-        The blob is written under a temporary name, synced, and renamed to its
-        SHA-256; the returned value is the reveal's ``content`` member.
+        The manifest is sealed to the recipients the terms name (or copied, when the
+        terms are unsealed) into a hidden temporary file, synced, and hashed. Call
+        ``publish()`` once the reveal message is made; if the block exits without it,
+        or with an error, nothing is left in the directory.
         """
         fd, tmp = tempfile.mkstemp(prefix=".reveal.", suffix=".tmp", dir=self.require().path)
+        staged: StagedContent | None = None
         try:
             with os.fdopen(fd, "w+b") as out:
                 if terms.sealed:
@@ -141,11 +162,18 @@ class ExchangeDir:
                 os.fsync(out.fileno())
                 out.seek(0)
                 digest, size = _sha256_of(out)
-            os.replace(tmp, self.blob_path(digest))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return {"sealed": terms.sealed, "sha256": digest, "size": size}
+            content = {"sealed": terms.sealed, "sha256": digest, "size": size}
+            staged = StagedContent(content, Path(tmp), self.blob_path(digest))
+            yield staged
+        finally:
+            if staged is None or not staged.published:
+                Path(tmp).unlink(missing_ok=True)
+
+    def store_content(self, src: BinaryIO, terms: Terms, role: str, list_name: str) -> Content:
+        """Stage and publish reveal content at once; returns the reveal's ``content``."""
+        with self.staged_content(src, terms, role, list_name) as staged:
+            staged.publish()
+        return staged.content
 
     def blob_path(self, sha256: bytes) -> Path:
         """Where the content with this digest is stored."""
@@ -155,6 +183,28 @@ class ExchangeDir:
         """The content with this digest, if present (its hash is checked by the reader)."""
         path = self.blob_path(sha256)
         return path.open("rb") if path.is_file() else None
+
+
+class StagedContent:
+    """Reveal content written and hashed, not yet visible in the exchange directory."""
+
+    def __init__(self, content: Content, staged: Path, target: Path) -> None:
+        self.content = content
+        self.published = False
+        self._staged = staged
+        self._target = target
+
+    def publish(self) -> Path:
+        """Move the content to its blob name (its SHA-256)."""
+        os.replace(self._staged, self._target)
+        self.published = True
+        return self._target
+
+    def withdraw(self) -> None:
+        """Remove published content again (when its reveal message could not be written)."""
+        if self.published:
+            self._target.unlink(missing_ok=True)
+            self.published = False
 
 
 def _sha256_of(stream: BinaryIO) -> tuple[bytes, int]:
@@ -179,10 +229,14 @@ class Opening:
         return manifest.with_name(manifest.name + ".opening")
 
     def write(self, manifest: Path) -> Path:
-        """Write the opening, readable by its owner only."""
+        """Write the opening durably (synced, renamed into place), readable by its owner only.
+
+        A stale opening (from a commit that was never stored) is replaced: the
+        protocol refuses a second commit, so a stored commit's opening is never
+        overwritten by this path.
+        """
         target = self.path_for(manifest)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
+        with atomic_writer(target, overwrite=True) as out:
             out.write(self.nonce + self.header_digest)
         return target
 

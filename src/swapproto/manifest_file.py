@@ -73,17 +73,29 @@ def _corrupt(message: str, **details: Any) -> VerificationError:
 
 @contextmanager
 def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
-    """Write ``path`` via a temporary sibling that is renamed only on success."""
+    """Write ``path`` via a 0600 temporary sibling that is synced and renamed on success.
+
+    Failing to create, sync or rename the file is an ``InputError`` (``input.io``);
+    on any failure nothing is left behind.
+    """
     path = Path(path)
     if path.exists() and not overwrite:
         raise InputError(f"{path} exists (use --force to replace it)", code=ErrorCode.INPUT_IO)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
+            try:
+                out.flush()
+                os.fsync(out.fileno())
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
+                ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
-from swapproto.cli._output import Mode, handle_errors, stdout
+from swapproto.cli._output import Mode, handle_errors, stderr, stdout
 from swapproto.disclosure import verify_disclosure
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
@@ -54,7 +54,7 @@ def _party(xch: Path, bundle: KeyBundle) -> Party:
         raise InputError("this key is not a party's key in the terms of this exchange")
     party, skipped = directory.party(role, [bundle.signing])
     for name in skipped:
-        stdout.print(f"[yellow]warning[/] skipped {name}: not a valid message of this exchange")
+        stderr.print(f"[yellow]warning[/] skipped {name}: not a valid message of this exchange")
     return party
 
 
@@ -187,12 +187,26 @@ def reveal_cmd(
     list_name = verified.header.list_name
     # Check the move before sealing anything: the table refuses a reveal before both commits.
     party.check_move(MessageType.REVEAL, list_name)
-    with manifest.open("rb") as src:
-        content = ExchangeDir(xch).store_content(src, party.terms, party.role, list_name)
-    envelope = party.reveal(
-        list_name, verified.envelope.to_bytes(), nonce=opening.nonce, content=content, now=_now(now)
-    )
-    path = _write(xch, party, envelope, MessageType.REVEAL)
+    directory = ExchangeDir(xch)
+    with (
+        manifest.open("rb") as src,
+        directory.staged_content(src, party.terms, party.role, list_name) as staged,
+    ):
+        content = staged.content
+        # Every check of the reveal runs before the content becomes visible.
+        envelope = party.reveal(
+            list_name,
+            verified.envelope.to_bytes(),
+            nonce=opening.nonce,
+            content=content,
+            now=_now(now),
+        )
+        staged.publish()
+        try:
+            path = _write(xch, party, envelope, MessageType.REVEAL)
+        except BaseException:
+            staged.withdraw()
+            raise
     info = {
         "ok": True,
         "file": str(path),
@@ -257,7 +271,15 @@ def verify_cmd(
     Exit 0 when every check passes, 1 when any fails.
     """
     directory = ExchangeDir(xch).require()
-    opener = RecipientOpener(_bundle(key, passphrase_file, passphrase_env)) if key else None
+    opener = None
+    if key is not None:
+        bundle = _bundle(key, passphrase_file, passphrase_env)
+        if bundle.decryption is None:
+            raise InputError(
+                f"{key} holds no decryption key: it cannot open sealed lists",
+                code=ErrorCode.KEY_FORMAT,
+            )
+        opener = RecipientOpener(bundle)
     terms = directory.terms()
     report = verify_transcript(
         directory.messages(), terms=terms, blobs=directory, opener=opener, now=_now(now)
@@ -271,16 +293,21 @@ def verify_cmd(
 def _expectations(report: TranscriptReport, expected: list[str]) -> TranscriptReport:
     if not expected:
         return report
-    known = set(report.fingerprints)
+    known = {_normalise(fp) for fp in report.fingerprints}
     checks = [
         Check(
             f"expected fingerprint {fp}",
-            fp.upper() in known,
-            "found" if fp.upper() in known else "not in this transcript",
+            _normalise(fp) in known,
+            "found" if _normalise(fp) in known else "not in this transcript",
         )
         for fp in expected
     ]
     return replace(report, checks=report.checks + tuple(checks))
+
+
+def _normalise(fp: str) -> str:
+    """Fingerprints as people write them: any case, with or without separators."""
+    return "".join(ch for ch in fp.upper() if ch.isalnum())
 
 
 def _verdict(
