@@ -66,3 +66,10 @@ def test_sha256_and_digest_equal() -> None:
     assert sha256([b"a", b"bc"]) == sha256(b"abc")
     assert digest_equal(b"\x01" * 32, b"\x01" * 32)
     assert not digest_equal(b"\x01" * 32, b"\x01" * 31 + b"\x02")
+
+
+def test_fingerprint_known_answer_from_the_spec() -> None:
+    from swapproto.hashing import fingerprint
+
+    assert fingerprint(bytes(32)) == "7AWZ-BE5Q-N3BR-GHSC"
+    assert fingerprint(b"\x01" + bytes(31)) != fingerprint(bytes(32))
