@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "spec" / "vectors"
-AREAS = ("encoding", "hashing", "merkle", "keys", "envelope", "manifest", "terms")
+AREAS = ("encoding", "hashing", "merkle", "keys", "envelope", "manifest", "terms", "transcript")
 
 
 def render(obj: object) -> str:

@@ -18,17 +18,18 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, Final
 
-from swapproto.envelope import SignedEnvelope
+from swapproto.envelope import SignedEnvelope, verify_envelope
 from swapproto.errors import (
     ErrorCode,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
     SwapprotoError,
+    VerificationError,
 )
 from swapproto.hashing import digest_equal
 from swapproto.keys import SigningKey
-from swapproto.manifest import VerifiedHeader, verify_header
+from swapproto.manifest import HEADER_TYPE, VerifiedHeader, verify_header
 from swapproto.messages import (
     Message,
     MessageType,
@@ -210,6 +211,7 @@ class Observer:
         self._policy = terms.trust_policy()
         self._sides = {role: _Side() for role in PARTIES}
         self._seen: list[bytes] = []
+        self._slots: dict[tuple[str, int], bytes] = {}
         self._substantive: list[bytes] = []
         self._headers: dict[tuple[str, str], VerifiedHeader] = {}
         self.events: list[Event] = []
@@ -286,6 +288,13 @@ class Observer:
         self, message: Message, error: type[ProtocolError] = RemoteProtocolError
     ) -> list[Event]:
         side = self._sides[message.sender]
+        if message.seq < side.next_seq:
+            if self._slots.get((message.sender, message.seq)) == message.id:
+                return []  # another copy of a message already applied: nothing happens
+            raise error(
+                f"{message.sender} signed two different messages with seq {message.seq}"
+                " (equivocation)"
+            )
         if message.seq != side.next_seq:
             raise error(f"{message.sender} sent seq {message.seq}, expected {side.next_seq}")
         known = set(self._seen)
@@ -295,6 +304,7 @@ class Observer:
         self._check_move(message.sender, message.type, message.list_name, error)
         events = _HANDLERS[message.type](self, message, error)
         side.next_seq += 1
+        self._slots[(message.sender, message.seq)] = message.id
         self._seen.append(message.id)
         if message.type in (MessageType.TERMS_SIGN, MessageType.COMMIT, MessageType.REVEAL):
             self._substantive.append(message.id)
@@ -404,8 +414,9 @@ class Observer:
             or type(content["sha256"]) is not bytes
             or len(content["sha256"]) != 32
             or type(content["size"]) is not int
+            or content["size"] < 0
         ):
-            raise error("reveal content must be {sealed: bool, sha256: 32 bytes, size: int}")
+            raise error("reveal content must be {sealed: bool, sha256: 32 bytes, size: int >= 0}")
         if content["sealed"] is not self.terms.sealed:
             raise error("reveal sealing does not follow the terms")
         side.reveals[list_name] = message
@@ -506,9 +517,22 @@ def _check_opening(
     nonce, header_bytes = body["nonce"], body["header"]
     if type(nonce) is not bytes or len(nonce) != 32 or type(header_bytes) is not bytes:
         raise error("reveal needs a 32-byte nonce and the header envelope")
-    header = verify_header(header_bytes, obs.terms.trust_policy().role(message.sender))
+    policy = obs.terms.trust_policy()
+    header = verify_header(header_bytes, policy.role(message.sender))
+    for cosigner in obs.terms.signers_for(body["list"], message.sender)[1:]:
+        # A list the terms want signed by a commission needs its threshold too.
+        try:
+            verify_envelope(header.envelope, policy.role(cosigner), payload_type=HEADER_TYPE)
+        except VerificationError as exc:
+            raise VerificationError(
+                f"list {body['list']!r} must also be signed by {cosigner}: {exc.args[0]}",
+                code=exc.code,
+            ) from exc
     if not digest_equal(commitment(nonce, header.digest), commit.body["commitment"]):
-        raise error("the revealed header does not open the commitment (list changed after commit?)")
+        raise VerificationError(
+            "the revealed header does not open the commitment (list changed after commit?)",
+            code=ErrorCode.VERIFY_COMMITMENT,
+        )
     h = header.header
     spec = obs.terms.list(body["list"])
     if (

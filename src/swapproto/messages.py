@@ -13,12 +13,12 @@ policy *before* it interprets the payload.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
-from swapproto.encoding import DecodeLimits
-from swapproto.envelope import SignedEnvelope, sign_envelope, verify_envelope
+from swapproto.encoding import DecodeLimits, encode
+from swapproto.envelope import ENVELOPE_VERSION, SignedEnvelope, sign_envelope, verify_envelope
 from swapproto.errors import DecodeError, ErrorCode, PolicyError, VerificationError
 from swapproto.hashing import Tag, tagged_hash
 from swapproto.keys import SigningKey, TrustPolicy
@@ -29,6 +29,7 @@ __all__ = [
     "MessageType",
     "commitment",
     "make_message",
+    "message_id",
     "parse_message",
     "transcript_digest",
 ]
@@ -81,17 +82,35 @@ class Message:
     body: dict[str, Any]
     envelope: SignedEnvelope
     payload: bytes
+    id: bytes = field(init=False)
+    """The message id (:func:`message_id`): what ``deps`` and verdicts refer to."""
 
-    @property
-    def id(self) -> bytes:
-        """The envelope id (what ``deps`` of later messages refer to)."""
-        return self.envelope.envelope_id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", message_id(self.envelope))
 
     @property
     def list_name(self) -> str | None:
         """The list a commit or reveal is about."""
         value = self.body.get("list")
         return value if isinstance(value, str) else None
+
+
+def message_id(envelope: SignedEnvelope) -> bytes:
+    """The id of what the sender signed: ``tagged_hash(ENVELOPE_ID, encode(envelope
+    with an empty signature list))``.
+
+    Signatures are left out so that a relay cannot change a message's id by adding,
+    dropping or altering signatures while a threshold still holds (the same statement
+    keeps one id, and verdicts and ``deps`` stay valid). No real envelope has these
+    bytes: an envelope carries at least one signature.
+    """
+    unsigned = {
+        "payload": envelope.payload,
+        "signatures": [],
+        "type": envelope.payload_type,
+        "v": ENVELOPE_VERSION,
+    }
+    return tagged_hash(Tag.ENVELOPE_ID, encode(unsigned))
 
 
 def commitment(nonce: bytes, header_digest: bytes) -> bytes:
@@ -103,8 +122,6 @@ def commitment(nonce: bytes, header_digest: bytes) -> bytes:
 
 def transcript_digest(ids: list[bytes]) -> bytes:
     """The digest of a set of message ids (sorted), signed in verdicts."""
-    from swapproto.encoding import encode
-
     return tagged_hash(Tag.TRANSCRIPT, encode(sorted(set(ids))))
 
 
@@ -147,7 +164,10 @@ def message_type_of(envelope: SignedEnvelope) -> MessageType:
 
 def claimed_sender(envelope: SignedEnvelope) -> str:
     """The sender an envelope claims, to choose the policy that must verify it."""
-    value: Any = envelope.unverified_value(limits=MESSAGE_LIMITS)
+    try:
+        value: Any = envelope.unverified_value(limits=MESSAGE_LIMITS)
+    except DecodeError as exc:
+        raise _invalid(f"message payload exceeds the message limits: {exc}") from exc
     sender = value.get("sender") if type(value) is dict else None
     if type(sender) is not str:
         raise _invalid("message names no sender")
@@ -157,7 +177,11 @@ def claimed_sender(envelope: SignedEnvelope) -> str:
 def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
     """Verify a message's signatures under its sender's role policy, then parse it."""
     try:
-        envelope = data if isinstance(data, SignedEnvelope) else SignedEnvelope.from_bytes(data)
+        envelope = (
+            data
+            if isinstance(data, SignedEnvelope)
+            else SignedEnvelope.from_bytes(data, limits=MESSAGE_LIMITS)
+        )
     except DecodeError as exc:
         raise VerificationError(
             f"not a signed message: {exc}", code=ErrorCode.VERIFY_MESSAGE

@@ -16,11 +16,12 @@ from typing import Any, BinaryIO, Protocol, cast
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
 from swapproto.handshake import PARTIES, Observer, Phase, VerdictGiven
-from swapproto.hashing import fingerprint
+from swapproto.hashing import digest_equal, fingerprint
 from swapproto.manifest import check_entry
 from swapproto.manifest_file import ManifestReader
 from swapproto.merkle import StreamingRootBuilder, leaf_hash
 from swapproto.messages import MESSAGE_LIMITS, Message, MessageType, parse_message
+from swapproto.sealing import NotARecipientError, SealingContext, inspect_sealed
 from swapproto.terms import ListEvaluation, Terms, evaluate_list
 
 __all__ = [
@@ -245,7 +246,7 @@ def _equivocation(
         by_slot.setdefault((item[1].sender, item[1].seq), []).append(item)
     kept, evidence = [], []
     for (sender, seq), group in sorted(by_slot.items()):
-        statements = {m.payload for _, m in group}
+        statements = {m.id for _, m in group}
         if len(statements) > 1:
             evidence.append(
                 f"{sender} seq {seq}: " + ", ".join(f"{n} ({m.id.hex()[:16]})" for n, m in group)
@@ -267,7 +268,12 @@ def _replay(terms: Terms, messages: list[tuple[str, Message]], report: _Report) 
     """Apply messages in dependency order; each refused move becomes a failed check."""
     pending = sorted(messages, key=lambda item: (item[1].seq, item[1].sender))
     accepted: list[Message] = []
-    refused: list[str] = []
+    refused = [
+        f"{name}: {m.sender!r} is not a party and cannot move"
+        for name, m in pending
+        if m.sender not in PARTIES
+    ]
+    pending = [item for item in pending if item[1].sender in PARTIES]
     observer = Observer(terms)
     progress = True
     while pending and progress:
@@ -365,58 +371,43 @@ def _check_content(
             else (),
         )
 
-    stream = blobs.open(content["sha256"]) if blobs is not None else None
-    if stream is None:
-        report.add(
-            check, False, "the revealed content is not in the transcript", content["sha256"].hex()
-        )
+    def fail(detail: str, *evidence: str) -> None:
+        report.add(check, False, detail, *evidence)
         report.lists.append(summary(False))
-        return
-    if content["sealed"] and opener is None:
-        stream.close()
+
+    def not_checked(why: str) -> None:
         report.add(
             check,
             True,
-            "sealed: contents not checked without a recipient key (header and commitment are)",
+            f"sealed: {why}; contents not checked (container, recipients,"
+            " header and commitment are)",
         )
         report.lists.append(summary(False))
+
+    stream = blobs.open(content["sha256"]) if blobs is not None else None
+    if stream is None:
+        fail("the revealed content is not in the transcript", content["sha256"].hex())
         return
-    hashing = _HashingReader(stream)
-    try:
+    if content["sealed"]:
         with stream:
-            plain: Any = hashing
-            if content["sealed"]:
-                assert opener is not None  # checked above
-                plain = opener.reader(cast(BinaryIO, hashing), terms.exchange_id, list_name)
-            reader = ManifestReader(plain)
-            if reader.header_bytes != message.body["header"]:
-                raise VerificationError(
-                    "the content's header is not the revealed header",
-                    code=ErrorCode.VERIFY_MANIFEST,
-                )
-            root = StreamingRootBuilder()
-            counterpart = _counterpart_count(observer, role, list_name)
-            evaluation = evaluate_list(
-                terms,
-                list_name,
-                role,
-                _records(reader, header.header.count, header.header.kind, root),
-                counterpart_count=counterpart,
-            )
-            if root.root() != header.header.root:
-                raise VerificationError(
-                    "the content does not hash to the signed root", code=ErrorCode.VERIFY_ROOT
-                )
-            hashing.drain()
-    except SwapprotoError as exc:
-        report.add(check, False, f"[{exc.code}] {exc.args[0]}")
-        report.lists.append(summary(False))
+            problem = _container_problem(terms, role, list_name, content, stream)
+        if problem is not None:
+            fail(*problem)
+            return
+        if opener is None:
+            not_checked("no recipient key given")
+            return
+        stream = blobs.open(content["sha256"]) if blobs is not None else None
+        if stream is None:
+            fail("the revealed content is not in the transcript", content["sha256"].hex())
+            return
+    try:
+        evaluation = _read_content(terms, observer, role, list_name, stream, opener)
+    except NotARecipientError:
+        not_checked("the given key is not a recipient of this list")
         return
-    if hashing.digest() != content["sha256"] or hashing.size != content["size"]:
-        report.add(
-            check, False, "the content is not the one the reveal names (digest or size differ)"
-        )
-        report.lists.append(summary(False))
+    except SwapprotoError as exc:
+        fail(f"[{exc.code}] {exc.args[0]}")
         return
     listed = summary(True, evaluation)
     findings = listed.findings
@@ -431,8 +422,79 @@ def _check_content(
     report.lists.append(listed)
 
 
+def _read_content(
+    terms: Terms,
+    observer: Observer,
+    role: str,
+    list_name: str,
+    stream: BinaryIO,
+    opener: Opener | None,
+) -> ListEvaluation:
+    """Read revealed content once: its digest and size, header, root and rules."""
+    message = observer.reveals(role)[list_name]
+    content = message.body["content"]
+    header = observer.revealed_header(role, list_name)
+    hashing = _HashingReader(stream)
+    with stream:
+        plain: Any = hashing
+        if content["sealed"]:
+            assert opener is not None  # the caller checks
+            plain = opener.reader(cast(BinaryIO, hashing), terms.exchange_id, list_name)
+        reader = ManifestReader(plain)
+        if reader.header_bytes != message.body["header"]:
+            raise VerificationError(
+                "the content's header is not the revealed header",
+                code=ErrorCode.VERIFY_MANIFEST,
+            )
+        root = StreamingRootBuilder()
+        evaluation = evaluate_list(
+            terms,
+            list_name,
+            role,
+            _records(reader, header.header.count, header.header.kind, root),
+            counterpart_count=_counterpart_count(observer, role, list_name),
+        )
+        if root.root() != header.header.root:
+            raise VerificationError(
+                "the content does not hash to the signed root", code=ErrorCode.VERIFY_ROOT
+            )
+        hashing.drain()
+    if hashing.digest() != content["sha256"] or hashing.size != content["size"]:
+        raise VerificationError(
+            "the content is not the one the reveal names (digest or size differ)",
+            code=ErrorCode.VERIFY_DIGEST,
+        )
+    return evaluation
+
+
+def _container_problem(
+    terms: Terms, role: str, list_name: str, content: dict[str, Any], stream: BinaryIO
+) -> tuple[str, ...] | None:
+    """What anyone can check of a sealed reveal without a key: the container's framing,
+    digest and size, its binding to this exchange and list, and its recipients."""
+    context = SealingContext(terms.exchange_id, list_name, MessageType.REVEAL.value)
+    try:
+        info = inspect_sealed(stream, context)
+        expected = sorted(k.key_id for k in terms.recipients_for(list_name, role))
+    except SwapprotoError as exc:
+        return (f"[{exc.code}] {exc.args[0]}",)
+    if info.digest != content["sha256"] or info.size != content["size"]:
+        return ("the content is not the one the reveal names (digest or size differ)",)
+    if list(info.recipients) != expected:
+        return (
+            "sealed to other recipients than the terms name (the counterparty and the mediators)",
+            "expected " + ", ".join(k.hex()[:16] for k in expected),
+            "found " + ", ".join(k.hex()[:16] for k in info.recipients),
+        )
+    return None
+
+
+def _other(role: str) -> str:
+    return "b" if role == "a" else "a"
+
+
 def _counterpart_count(observer: Observer, role: str, list_name: str) -> int | None:
-    other = "b" if role == "a" else "a"
+    other = _other(role)
     if list_name not in observer.reveals(other):
         return None
     return observer.revealed_header(other, list_name).header.count
@@ -441,10 +503,20 @@ def _counterpart_count(observer: Observer, role: str, list_name: str) -> int | N
 # --- verdicts, deadlines, state ---------------------------------------------------------------
 
 
-def _check_verdicts(observer: Observer, verdicts: list[VerdictGiven], report: _Report) -> None:
+def _check_verdicts(
+    observer: Observer, messages: list[tuple[str, Message]], report: _Report
+) -> None:
+    # Every verified verdict counts, applied or not: one that rests on messages missing
+    # here was given over another transcript, and says so in its digest.
+    verdicts = [m for _, m in messages if m.type is MessageType.VERDICT]
     if not verdicts:
         return
-    bad = [f"{v.sender} signed {v.seen.hex()}" for v in verdicts if not v.matches]
+    digest = observer.seen_digest()
+    bad = [
+        f"{m.sender} signed {m.body['seen'].hex()}"
+        for m in verdicts
+        if type(m.body["seen"]) is bytes and not digest_equal(m.body["seen"], digest)
+    ]
     report.add(
         "verdicts cover the same transcript",
         not bad,
@@ -466,11 +538,31 @@ def _check_deadlines(terms: Terms, observer: Observer, now: int | None, report: 
         if m.created_at > terms.commit_by
     ]
     report.add("commits by the deadline", not late, "every commit is dated before commit_by", *late)
+    late_reveals = [
+        f"{m.sender} reveal of {m.list_name} at {m.created_at} after {terms.reveal_by}"
+        for role in PARTIES
+        for m in observer.reveals(role).values()
+        if m.created_at > terms.reveal_by
+    ]
+    report.add(
+        "reveals by the deadline",
+        not late_reveals,
+        "every reveal is dated before reveal_by",
+        *late_reveals,
+    )
     if now <= terms.reveal_by:
         return
+    # Withholding needs a reveal that was possible: the other party committed every list
+    # it submits (a party that cannot reveal because the other never committed is not
+    # the one withholding; the state shows who stalled).
+    could_reveal = [
+        role
+        for role in PARTIES
+        if set(observer.commits(_other(role))) >= set(observer.lists_of(_other(role)))
+    ]
     withheld = [
         f"{role} committed to {name} but did not reveal by {terms.reveal_by}"
-        for role in PARTIES
+        for role in could_reveal
         for name in observer.commits(role)
         if name not in observer.reveals(role)
     ]
@@ -531,7 +623,7 @@ def verify_transcript(
     for role in PARTIES:
         for list_name in observer.reveals(role):
             _check_content(chosen, observer, role, list_name, blobs, opener, report)
-    _check_verdicts(observer, verdicts, report)
+    _check_verdicts(observer, messages, report)
     _check_deadlines(chosen, observer, now, report)
     return TranscriptReport(
         _state(observer, verdicts),
@@ -557,21 +649,25 @@ def ordered_messages(
     terms: Terms, items: Sequence[tuple[str, bytes]]
 ) -> tuple[list[SignedEnvelope], list[str]]:
     """The verified messages of this exchange in an order the protocol can apply
-    (each sender's sequence order, dependencies first), and the labels of items skipped
-    because they do not verify or belong to another exchange."""
+    (each sender's sequence order, dependencies first, each message once), and the
+    labels of items skipped because they do not verify, belong to another exchange or
+    were not sent by a party."""
     policy = terms.trust_policy()
     messages: list[Message] = []
     skipped: list[str] = []
+    known: set[bytes] = set()
     for name, data in items:
         try:
             message = parse_message(data, policy)
         except SwapprotoError:
             skipped.append(name)
             continue
-        if message.exchange != terms.exchange_id:
-            skipped.append(name)
+        if message.exchange != terms.exchange_id or message.sender not in PARTIES:
+            skipped.append(name)  # not a move of this exchange: only verify reports it
             continue
-        messages.append(message)
+        if message.id not in known:  # copies of one message are applied once
+            known.add(message.id)
+            messages.append(message)
     ordered: list[SignedEnvelope] = []
     done: set[bytes] = set()
     pending = sorted(messages, key=lambda m: (m.seq, m.sender, m.id))

@@ -1,0 +1,368 @@
+"""Transcript verification: report structure and JSON per state, content and rule checks."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import exchange_kit as kit
+from swapproto.exchange_dir import RecipientOpener
+from swapproto.hashing import fingerprint
+from swapproto.messages import MessageType, message_id
+from swapproto.terms import Terms
+from swapproto.transcript import (
+    STATES,
+    Check,
+    TranscriptReport,
+    ordered_messages,
+    verify_transcript,
+)
+
+BASE_CHECKS = [
+    "well-formed messages",
+    "terms",
+    "signatures and thresholds",
+    "exchange binding",
+    "no equivocation",
+    "protocol order (commit-then-reveal)",
+    "terms signed by both parties",
+]
+
+
+def verify(x: kit.Exchange, items: list[tuple[str, bytes]] | None = None, **kw: Any) -> Any:
+    kw.setdefault("terms", x.terms)
+    kw.setdefault("blobs", x.blob_source())
+    return verify_transcript(x.items() if items is None else items, **kw)
+
+
+def check(report: TranscriptReport, name: str) -> Check:
+    found = [c for c in report.checks if c.name == name]
+    assert len(found) == 1, [c.name for c in report.checks]
+    return found[0]
+
+
+def failed(report: TranscriptReport) -> list[str]:
+    return [c.name for c in report.checks if not c.ok]
+
+
+def opener(name: str) -> RecipientOpener:
+    return RecipientOpener(kit.keys().bundle(name))
+
+
+# --- states and the report's structure --------------------------------------------------------
+
+
+def abort_after_commits() -> kit.Exchange:
+    x = kit.honest("committed")
+    party = x.party("a")
+    abort = party.abort("talks broke down", now=kit.NOW)
+    return kit.Exchange(x.terms, (*x.messages, ("a-abort", abort)), x.blobs, x.lists)
+
+
+STATE_CASES = {
+    "terms-proposed": lambda: kit.honest("terms-proposed"),
+    "terms-agreed": lambda: kit.honest("terms-agreed"),
+    "committed": lambda: kit.honest("committed"),
+    "revealed": lambda: kit.honest("revealed"),
+    "agreed": lambda: kit.honest("agreed"),
+    "disputed": lambda: kit.run_exchange(kit.make_terms(), accept=(True, False)),
+    "aborted": abort_after_commits,
+}
+
+
+def test_the_states_are_the_documented_ones() -> None:
+    assert set(STATES) == set(STATE_CASES)
+
+
+@pytest.mark.parametrize("state", list(STATE_CASES))
+def test_report_structure_and_json_for_each_state(state: str) -> None:
+    x = STATE_CASES[state]()
+    report = verify(x, now=kit.NOW)
+    assert report.state == state
+    # Only a one-sided signature is a failure: every other state is a valid stopping point.
+    assert report.ok is (state != "terms-proposed")
+    assert failed(report) == ([] if report.ok else ["terms signed by both parties"])
+    assert report.exchange_id == x.terms.exchange_id
+    assert report.messages == len(x.messages)
+    assert [c.name for c in report.checks][: len(BASE_CHECKS)] == BASE_CHECKS
+    doc = json.loads(json.dumps(report.to_json()))
+    assert set(doc) == {
+        "ok",
+        "state",
+        "exchange_id",
+        "exchange_fingerprint",
+        "messages",
+        "checks",
+        "lists",
+    }
+    assert doc["ok"] is report.ok
+    assert doc["state"] == state
+    assert doc["exchange_id"] == x.terms.exchange_id.hex()
+    assert doc["exchange_fingerprint"] == x.terms.fingerprint
+    assert doc["messages"] == len(x.messages)
+    for item, c in zip(doc["checks"], report.checks, strict=True):
+        assert item == {"name": c.name, "ok": c.ok, "detail": c.detail, "evidence": []}
+        assert isinstance(item["detail"], str)
+        assert item["detail"]
+    revealed = state in ("revealed", "agreed", "disputed")
+    assert [(s["list"], s["side"]) for s in doc["lists"]] == (
+        [("pows", "a"), ("pows", "b")] if revealed else []
+    )
+
+
+def test_deadline_checks_only_with_a_time(exchange: kit.Exchange) -> None:
+    without = verify(exchange)
+    names = {c.name for c in without.checks}
+    assert not names & {"commits by the deadline", "reveals by the deadline", "no withholding"}
+    before = {c.name for c in verify(exchange, now=kit.NOW).checks}
+    assert {"commits by the deadline", "reveals by the deadline"} <= before
+    assert "no withholding" not in before  # reveal_by has not passed
+    after = verify(exchange, now=kit.AFTER_REVEAL_BY)
+    assert check(after, "no withholding").ok
+
+
+def test_an_empty_transcript_with_terms(terms: Terms) -> None:
+    report = verify_transcript([], terms=terms)
+    assert report.state == "terms-proposed"
+    assert report.exchange_id == terms.exchange_id
+    assert not check(report, "terms signed by both parties").ok
+    assert report.messages == 0
+
+
+def test_an_empty_transcript_without_terms() -> None:
+    report = verify_transcript([])
+    assert (report.state, report.exchange_id, report.ok) == ("terms-proposed", None, False)
+    assert [c.name for c in report.checks] == ["well-formed messages", "terms"]
+    assert report.to_json()["exchange_id"] is None
+    assert report.to_json()["exchange_fingerprint"] is None
+
+
+def test_terms_are_taken_from_the_messages_when_not_given(exchange: kit.Exchange) -> None:
+    report = verify_transcript(exchange.items(), blobs=exchange.blob_source())
+    assert report.ok
+    assert report.state == "agreed"
+    assert report.exchange_id == exchange.terms.exchange_id
+    assert "carried in the messages" in check(report, "terms").detail
+    assert "given by the verifier" in check(verify(exchange), "terms").detail
+
+
+def test_garbage_is_reported_with_its_label(exchange: kit.Exchange) -> None:
+    report = verify(exchange, [*exchange.items(), ("junk.spmsg", b"\x93\x01\x02")])
+    c = check(report, "well-formed messages")
+    assert not c.ok
+    assert c.detail == "8 of 9 parse"
+    assert len(c.evidence) == 1
+    assert c.evidence[0].startswith("junk.spmsg: ")
+    assert report.state == "agreed"  # the rest still verifies
+    assert failed(report) == ["well-formed messages"]
+
+
+def test_labels_carry_no_meaning(exchange: kit.Exchange) -> None:
+    shuffled = [(f"m{i}", data) for i, (_, data) in enumerate(exchange.items())]
+    random.Random(7).shuffle(shuffled)
+    report = verify(exchange, shuffled)
+    assert report.ok
+    assert report.state == "agreed"
+
+
+def test_copies_of_a_message_are_not_equivocation(exchange: kit.Exchange) -> None:
+    items = exchange.items()
+    padded = exchange["a-commit"].add_signature(kit.keys().outsider)
+    report = verify(exchange, [*items, items[2], ("padded", padded.to_bytes())])
+    assert report.ok, failed(report)
+    assert report.state == "agreed"
+
+
+def test_fingerprints_cover_exchange_commitments_roots_and_headers(
+    exchange: kit.Exchange,
+) -> None:
+    report = verify(exchange)
+    assert report.fingerprints[0] == exchange.terms.fingerprint
+    for role in "ab":
+        built = exchange.lists[role]
+        assert fingerprint(built.digest) in report.fingerprints
+        commit = kit.payload_of(exchange[f"{role}-commit"])["body"]["commitment"]
+        assert fingerprint(commit) in report.fingerprints
+    assert len(report.fingerprints) == 7
+
+
+# --- content ----------------------------------------------------------------------------------
+
+
+def test_unsealed_content_is_checked_against_the_signed_root(exchange: kit.Exchange) -> None:
+    report = verify(exchange)
+    for role in "ab":
+        assert check(report, f"content {role}/pows").detail == (
+            "20 entries verified against the signed root"
+        )
+        assert check(report, f"rules {role}/pows").ok
+    summaries = {s.side: s for s in report.lists}
+    for role in "ab":
+        s = summaries[role]
+        assert (s.list_name, s.count, s.content_checked, s.findings) == ("pows", 20, True, ())
+        claimed = Counter(c for r in kit.prisoner_records(role) for c in r.get("categories", []))
+        assert dict(s.per_category) == {**claimed, "male": 20}
+        js = s.to_json()
+        assert js["root_fingerprint"] == fingerprint(bytes.fromhex(js["root"]))
+
+
+def test_an_opener_changes_nothing_for_unsealed_content(exchange: kit.Exchange) -> None:
+    with_key = verify(exchange, opener=opener("mediator"))
+    assert with_key.to_json() == verify(exchange).to_json()
+    assert [s.content_checked for s in with_key.lists] == [True, True]
+
+
+def test_content_missing_from_the_transcript_fails(exchange: kit.Exchange) -> None:
+    report = verify(exchange, blobs=None)
+    for role in "ab":
+        c = check(report, f"content {role}/pows")
+        assert not c.ok
+        assert c.evidence == (exchange.contents[role]["sha256"].hex(),)
+    assert all(not s.content_checked for s in report.lists)
+    assert not any(c.name.startswith("rules") for c in report.checks)
+
+
+def test_content_replaced_under_its_name_fails(exchange: kit.Exchange) -> None:
+    blobs = exchange.blob_source()
+    blobs.blobs[exchange.contents["a"]["sha256"]] = exchange.lists["b"].data
+    report = verify(exchange, blobs=blobs)
+    assert failed(report) == ["content a/pows"]
+    assert "header is not the revealed header" in check(report, "content a/pows").detail
+
+
+def test_content_with_trailing_bytes_fails(exchange: kit.Exchange) -> None:
+    blobs = exchange.blob_source()
+    sha = exchange.contents["b"]["sha256"]
+    blobs.blobs[sha] = exchange.lists["b"].data + b"\0"
+    report = verify(exchange, blobs=blobs)
+    assert failed(report) == ["content b/pows"]
+
+
+def test_sealed_content_without_a_key_is_checked_as_far_as_possible(
+    sealed_exchange: kit.Exchange,
+) -> None:
+    report = verify(sealed_exchange, now=kit.NOW)
+    assert report.ok, failed(report)
+    for role in "ab":
+        detail = check(report, f"content {role}/pows").detail
+        assert detail.startswith("sealed: no recipient key given; contents not checked")
+    assert not any(c.name.startswith("rules") for c in report.checks)
+    assert [s.content_checked for s in report.lists] == [False, False]
+    assert [s.count for s in report.lists] == [20, 20]  # from the signed headers
+
+
+def test_sealed_content_with_the_mediators_key_is_fully_checked(
+    sealed_exchange: kit.Exchange,
+) -> None:
+    report = verify(sealed_exchange, opener=opener("mediator"))
+    assert report.ok, failed(report)
+    for role in "ab":
+        assert check(report, f"content {role}/pows").detail.startswith("20 entries verified")
+        assert check(report, f"rules {role}/pows").ok
+    assert [s.content_checked for s in report.lists] == [True, True]
+
+
+@pytest.mark.parametrize("role", ["a", "b"])
+def test_a_party_checks_the_list_sealed_to_it(sealed_exchange: kit.Exchange, role: str) -> None:
+    """A party's own list is not sealed to itself: that is "not checked", not a failure."""
+    other = "b" if role == "a" else "a"
+    report = verify(sealed_exchange, opener=opener(role))
+    assert report.ok, failed(report)
+    assert "not a recipient" in check(report, f"content {role}/pows").detail
+    assert check(report, f"content {other}/pows").detail.startswith("20 entries verified")
+    assert check(report, f"rules {other}/pows").ok
+    assert f"rules {role}/pows" not in {c.name for c in report.checks}
+
+
+def test_a_key_without_decryption_part_fails_the_sealed_checks(
+    sealed_exchange: kit.Exchange,
+) -> None:
+    from swapproto.keys import KeyBundle
+
+    report = verify(sealed_exchange, opener=RecipientOpener(KeyBundle(kit.keys().mediator)))
+    assert failed(report) == ["content a/pows", "content b/pows"]
+    assert "[key.bad_format]" in check(report, "content a/pows").detail
+
+
+def test_a_truncated_sealed_container_fails_without_a_key(sealed_exchange: kit.Exchange) -> None:
+    blobs = sealed_exchange.blob_source()
+    sha = sealed_exchange.contents["a"]["sha256"]
+    blobs.blobs[sha] = blobs.blobs[sha][:-1]
+    report = verify(sealed_exchange, blobs=blobs)
+    assert failed(report) == ["content a/pows"]
+    assert check(report, "content a/pows").detail.startswith("[seal.")
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def test_rule_findings_appear_in_the_report() -> None:
+    terms = kit.make_terms()
+    records = [*kit.prisoner_records("a", 19), kit.ineligible_record("a")]
+    lists = {"a": kit.build_list(terms, "a", records=records)}
+    x = kit.run_exchange(terms, lists=lists)
+    report = verify(x)
+    assert failed(report) == ["rules a/pows"]
+    rules = check(report, "rules a/pows")
+    assert rules.detail == "all-for-all: 1 finding(s)"
+    assert len(rules.evidence) == 1
+    assert rules.evidence[0].startswith("not_eligible: ")
+    summary = next(s for s in report.lists if s.side == "a")
+    assert summary.findings == rules.evidence
+    assert summary.content_checked
+    assert report.to_json()["lists"][0]["findings"] == list(rules.evidence)
+
+
+def test_count_rules_compare_with_the_terms() -> None:
+    x = kit.run_exchange(kit.make_terms(rule="exact-count", count=25))
+    report = verify(x)
+    assert failed(report) == ["rules a/pows", "rules b/pows"]
+    for role in "ab":
+        assert any(
+            e.startswith("count_mismatch") for e in check(report, f"rules {role}/pows").evidence
+        )
+
+
+def test_equal_count_compares_the_two_lists() -> None:
+    terms = kit.make_terms(rule="equal-count")
+    lists = {"b": kit.build_list(terms, "b", records=kit.prisoner_records("b", 18))}
+    report = verify(kit.run_exchange(terms, lists=lists))
+    assert "rules a/pows" in failed(report) or "rules b/pows" in failed(report)
+    evidence = [e for c in report.checks if c.name.startswith("rules") for e in c.evidence]
+    assert any(e.startswith("count_mismatch") for e in evidence)
+
+
+def test_rules_are_checked_in_sealed_lists_by_a_recipient() -> None:
+    terms = kit.make_terms(sealed=True)
+    records = [*kit.prisoner_records("b", 19), kit.ineligible_record("b")]
+    x = kit.run_exchange(terms, lists={"b": kit.build_list(terms, "b", records=records)})
+    assert verify(x).ok  # nobody can see the finding without a key
+    report = verify(x, opener=opener("a"))
+    assert failed(report) == ["rules b/pows"]
+
+
+# --- ordering for replay ----------------------------------------------------------------------
+
+
+def test_ordered_messages_puts_dependencies_first(exchange: kit.Exchange) -> None:
+    items = exchange.items()[::-1]
+    other = kit.honest("terms-agreed")
+    foreign = kit.forge(
+        MessageType.ABORT,
+        {"reason": "x"},
+        sender="a",
+        seq=0,
+        exchange=kit.make_terms(label="Elsewhere").exchange_id,
+    )
+    extra = [("junk", b"\0"), ("foreign", foreign.to_bytes()), ("copy", items[0][1])]
+    ordered, skipped = ordered_messages(exchange.terms, [*items, *extra])
+    assert skipped == ["junk", "foreign"]
+    assert [message_id(e) for e in ordered] == [message_id(e) for e in exchange.envelopes()]
+    observer = other.observer(0)
+    for envelope in ordered:
+        observer.receive(envelope)
+    assert observer.seen_digest() == exchange.observer().seen_digest()
