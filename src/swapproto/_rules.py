@@ -2,7 +2,7 @@
 
 Private helper of :mod:`swapproto.terms` (which re-exports the public names). Pure: no
 I/O, no clock; the reference date comes from the terms. Normative text:
-``spec/terms.md`` §6-§8.
+``spec/terms.md`` §8-§10.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _invalid(message: str, **details: Any) -> NoReturn:
 
 
 class ListRule(StrEnum):
-    """How many entries a list must have (``spec/terms.md`` §6)."""
+    """How many entries a list must have (``spec/terms.md`` §8)."""
 
     ALL_FOR_ALL = "all-for-all"
     EQUAL_COUNT = "equal-count"
@@ -63,7 +63,7 @@ class ListRule(StrEnum):
 
 
 class FindingCode(StrEnum):
-    """The stable codes of evaluation findings (``spec/terms.md`` §8)."""
+    """The stable codes of evaluation findings (``spec/terms.md`` §10.3)."""
 
     INVALID_RECORD = "invalid_record"
     NOT_ELIGIBLE = "not_eligible"
@@ -452,7 +452,7 @@ class _Evaluator:
             return
         dob = record.get(_DOB)
         dob = dob if type(dob) is str else None
-        for band in found & self.claimable:  # claims are checked, never trusted
+        for band in sorted(found & self.claimable):  # claims are checked, never trusted
             found.discard(band)
             if dob is None:
                 self.add(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,11 @@ _MAX_TEXT: Final = 200
 _MAX_TOML: Final = 1024 * 1024
 _MAX_TIME: Final = 2**63 - 1
 _MIN_DATE: Final = date(1900, 1, 1)
+_RFC3339: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+"""An RFC 3339 ``date-time`` (section 5.6), the only string form of a deadline."""
 
 
 def _invalid(message: str) -> NoReturn:
@@ -225,8 +231,14 @@ class Terms:
         roles = self._check_roles()
         self._check_lists()
         self._check_shared_keys(roles)
+        self._check_sealing()
         object.__setattr__(self, "_roles", MappingProxyType(roles))
         object.__setattr__(self, "_bytes", encode(self.to_value()))
+        if len(self._bytes) > TERMS_LIMITS.max_input:
+            _invalid(
+                f"terms: the canonical terms are {len(self._bytes)} bytes, more than "
+                f"{TERMS_LIMITS.max_input} (TERMS_LIMITS); pin fewer or smaller keys"
+            )
         object.__setattr__(self, "_id", tagged_hash(Tag.EXCHANGE_ID, self._bytes))
 
     def _check_exchange(self) -> None:
@@ -274,6 +286,19 @@ class Terms:
         for lt in self.lists:
             if lt.signed_by is not None and lt.signed_by not in commissions:
                 _invalid(f"lists[{lt.name!r}].signed_by: no commission named {lt.signed_by!r}")
+
+    def _check_sealing(self) -> None:
+        """Sealed terms: every role that receives a sealed list pins an encryption key."""
+        if not self.sealed:
+            return
+        sides = {side for lt in self.lists for side in lt.submitters}
+        receivers = [r for r in (self.a, self.b) if ({"a", "b"} - {r.role}) & sides]
+        for role in (*receivers, *self.mediators):
+            if all(k.encryption is None for k in role.keys):
+                _invalid(
+                    f"{_role_path(role.role)}.keys: the terms are sealed and this role "
+                    "receives sealed lists, but none of its keys has an encryption key"
+                )
 
     @staticmethod
     def _check_shared_keys(roles: Mapping[str, RoleTerms]) -> None:
@@ -557,7 +582,9 @@ def _toml_time(value: object, where: str) -> int:
     moment = value
     if isinstance(value, str):
         try:
-            moment = datetime.fromisoformat(value)
+            if not _RFC3339.fullmatch(value):
+                raise ValueError(value)
+            moment = datetime.fromisoformat(value.upper())
         except ValueError:
             _invalid(f"{where}: must be an RFC 3339 time such as 2025-06-09T00:00:00Z")
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
@@ -640,7 +667,7 @@ def compile_terms(path: str | os.PathLike[str]) -> Terms:
 
     Raises ``InputError`` (``input.io``, ``input.invalid``, or the key file's ``key.*``
     code) for unreadable files and ``PolicyError`` (``policy.invalid``) for terms that
-    break the schema or the rules of ``spec/terms.md`` §3; messages name the TOML key.
+    break the schema or the rules of ``spec/terms.md`` §3 and §5; messages name the TOML key.
     """
     source = Path(path)
     try:
@@ -725,7 +752,8 @@ def verify_list(
         validate=validate,
     )
     if not result.ok:
-        first = result.findings[0].message
+        # with max_findings=0 only list-level findings are kept; there may be none
+        first = result.findings[0].message if result.findings else "findings not kept"
         raise PolicyError(
             f"list {list_name!r} of side {side} breaks the terms: {first} "
             f"({result.total_findings} finding(s))",
