@@ -14,8 +14,13 @@ from typer.testing import CliRunner, Result
 
 from swapproto import __version__, records
 from swapproto.cli import app
+from swapproto.cli import manifest as cli_manifest
 from swapproto.demo_data import PRISONER_COLUMNS, prisoner_rows, write_prisoner_csv
+from swapproto.encoding import DecodeLimits, decode, encode
+from swapproto.keys import load_signing_key
 from swapproto.manifest import decode_entry
+from swapproto.manifest_file import build_manifest_file
+from swapproto.tabular import RowReport, iter_records, open_table
 
 CREATED_AT = "1700000000"
 DOCUMENTED_COLUMNS = (
@@ -409,17 +414,77 @@ def test_check_needs_a_known_file_format(session: Session) -> None:
     assert code == "input.invalid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: disclose --entry outside the manifest exits 1 (VerificationError "
-    "verify.out_of_range from collect_for_disclosure) although it is a usage error (exit 2)",
-    raises=AssertionError,
-)
 @pytest.mark.parametrize("entry", ["50", "-1"])
 def test_disclose_entry_out_of_range_is_a_usage_error(session: Session, entry: str) -> None:
     result = run("manifest", "disclose", session.manifest, "--entry", entry, "-o", "x.proof")
     assert result.exit_code == 2
     assert not Path("x.proof").exists()
+    args = ("manifest", "disclose", session.manifest, "--entry", "3", "--entry", entry)
+    obj = run_json(*args, "-o", "x.proof", exit_code=2)
+    assert obj["error"]["code"] == "input.invalid"
+    assert f"--entry {entry} is outside a manifest of 50 entries" in obj["error"]["message"]
+    assert not Path("x.proof").exists()
+
+
+def test_disclose_from_a_blinded_view_is_a_usage_error(session: Session) -> None:
+    ok("manifest", "blind", session.manifest, "--pub", session.pub, "-o", "b.manifest")
+    before = listing(session.root)
+    args = ("manifest", "disclose", "b.manifest", "--entry", "3", "-o", "x.proof")
+    assert error_code(*args, exit_code=2) == "input.invalid"
+    assert "blinded" in run(*args).stderr
+    assert listing(session.root) == before
+
+
+def _not_a_proof(session: Session, case: str) -> bytes:
+    if case == "disclosure-with-trailing-byte":
+        ok("manifest", "disclose", session.manifest, "--entry", "3", "-o", "e3.proof")
+        return Path("e3.proof").read_bytes() + b"\x00"
+    values: dict[str, object] = {
+        "unknown-format": {"format": "swapproto-other/1", "header": b"x"},
+        "format-not-a-string": {"format": 1},
+        "no-format": {"header": b"x", "leaves": []},
+        "not-a-map": ["swapproto-amendment/1"],
+        "format-string-only": "swapproto-disclosure/1",
+    }
+    if case in values:
+        return encode(values[case])
+    return {"empty": b"", "too-deep": b"\x91" * 40 + b"\x90", "text": b"hello\n"}[case]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "disclosure-with-trailing-byte", "unknown-format", "format-not-a-string", "no-format",
+        "not-a-map", "format-string-only", "empty", "too-deep", "text",
+    ],
+)  # fmt: skip
+def test_check_of_a_file_that_is_neither_format(session: Session, case: str) -> None:
+    Path("odd.proof").write_bytes(_not_a_proof(session, case))
+    obj = run_json("manifest", "check", "odd.proof", "--pub", session.pub, exit_code=2)
+    assert obj["error"]["code"] == "input.invalid"
+    assert "neither a disclosure nor an amendment" in obj["error"]["message"]
+
+
+def test_check_dispatches_on_the_format_member_not_on_a_prefix(session: Session) -> None:
+    # an amendment whose 'format' says disclosure is checked, and refused, as a disclosure
+    _amend_revise(session)
+    value = decode(Path("v2.amend").read_bytes())
+    assert isinstance(value, dict)
+    assert value["format"] == "swapproto-amendment/1"
+    Path("odd.proof").write_bytes(encode({**value, "format": "swapproto-disclosure/1"}))
+    code = error_code("manifest", "check", "odd.proof", "--pub", session.pub, exit_code=1)
+    assert code == "verify.disclosure_invalid"
+
+
+def test_check_refuses_an_oversized_file_before_decoding(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("manifest", "disclose", session.manifest, "--entry", "3", "-o", "e3.proof")
+    size = Path("e3.proof").stat().st_size
+    monkeypatch.setattr(cli_manifest, "_PROOF_LIMITS", DecodeLimits(max_input=size - 1))
+    obj = run_json("manifest", "check", "e3.proof", "--pub", session.pub, exit_code=2)
+    assert obj["error"]["code"] == "input.invalid"
+    assert "larger than" in obj["error"]["message"]
 
 
 def test_disclose_entry_out_of_range_writes_nothing(session: Session) -> None:
@@ -544,6 +609,74 @@ def test_negative_created_at(session: Session) -> None:
         "--key", session.key, "-o", "x.manifest", "--created-at", "-1", exit_code=2,
     )  # fmt: skip
     assert code == "input.invalid"
+
+
+def test_created_at_beyond_the_signed_64_bit_range(session: Session) -> None:
+    code = error_code(
+        "manifest", "build", "--kind", "prisoner", "--from", session.csv,
+        "--key", session.key, "-o", "x.manifest", "--created-at", str(2**63), exit_code=2,
+    )  # fmt: skip
+    assert code == "input.invalid"
+    assert not Path("x.manifest").exists()
+
+
+@pytest.mark.parametrize("option", ["--list", "--issuer"])
+@pytest.mark.parametrize(
+    "label",
+    ["", " ", "a\nb", "a\x00b", "\x1b[31mred", "\u202eab", "x" * 201, " a", "a ", "e\u0301"],
+    ids=["empty", "space", "newline", "nul", "esc", "bidi", "long", "lead", "trail", "nfd"],
+)
+def test_bad_header_labels_are_refused(session: Session, option: str, label: str) -> None:
+    before = listing(session.root)
+    code = error_code(
+        "manifest", "build", "--kind", "prisoner", "--from", session.csv,
+        "--key", session.key, "-o", "x.manifest", option, label, exit_code=2,
+    )  # fmt: skip
+    assert code == "input.invalid"
+    assert listing(session.root) == before
+
+
+def test_good_header_labels_are_kept(session: Session) -> None:
+    built = run_json(
+        "manifest", "build", "--kind", "prisoner", "--from", session.csv, "--key", session.key,
+        "-o", "x.manifest", "--list", "Полонені 2024", "--issuer", "x" * 200,
+    )  # fmt: skip
+    assert built["header"]["list"] == "Полонені 2024"
+    assert built["header"]["issuer"] == "x" * 200
+
+
+# ---------------------------------------------------------------------------------------
+# hostile text in files from the counterparty reaches the terminal as plain text
+
+
+def _hostile_manifest(session: Session, out: str) -> None:
+    """A manifest whose (library-accepted) labels hold markup and terminal escapes."""
+    with open_table(session.csv) as text:
+        rows = iter_records(text, kind="prisoner", report=RowReport("p"))
+        build_manifest_file(
+            Path(out), rows, kind="prisoner", list_name="\x1b[31mred\u202e[bold]x",
+            issuer="[/x]", keys=[load_signing_key(session.key, None)], created_at=1,
+        )  # fmt: skip
+
+
+def test_show_renders_hostile_labels_as_plain_text(session: Session) -> None:
+    _hostile_manifest(session, "h.manifest")
+    for args in (("show", "h.manifest"), ("verify", "h.manifest", "--pub", session.pub)):
+        out = ok("manifest", *args).stdout
+        assert "[/x]" in out  # shown, not read as markup (which used to crash)
+        assert "\\x1b[31mred\\u202e[bold]x" in out
+        assert "\x1b" not in out
+        assert "\u202e" not in out
+
+
+def test_check_and_disclose_render_hostile_text_as_plain_text(session: Session) -> None:
+    _hostile_manifest(session, "h.manifest")
+    out = ok("manifest", "disclose", "h.manifest", "--entry", "1", "-o", "[red]e1.proof").stdout
+    assert "wrote [red]e1.proof" in out
+    out = ok("manifest", "check", "[red]e1.proof", "--pub", session.pub).stdout
+    assert "OK: disclosure [red]e1.proof verified" in out
+    assert "[/x]" in out
+    assert "\x1b" not in out
 
 
 # ---------------------------------------------------------------------------------------
@@ -674,18 +807,48 @@ def test_passphrase_for_an_unencrypted_key_is_refused(session: Session) -> None:
     assert code == "key.bad_passphrase"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a non-UTF-8 --passphrase-file raises UnicodeDecodeError in "
-    "cli._common.passphrase, which handle_errors does not catch (crash, exit 1)",
-    raises=UnicodeDecodeError,
-)
 def test_non_utf8_passphrase_file_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "pass.bin").write_bytes(b"\xff\xfe\n")
     code = error_code(
         "keygen", "ua", "-o", tmp_path, "--passphrase-file", tmp_path / "pass.bin", exit_code=2
     )
     assert code == "input.invalid"
+
+
+def test_non_utf8_passphrase_env_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BAD_PASS", "\udcff")  # the byte 0xff, as POSIX decodes it
+    code = error_code("keygen", "ua", "-o", tmp_path, "--passphrase-env", "BAD_PASS", exit_code=2)
+    assert code == "input.invalid"
+    assert not (tmp_path / "ua.key").exists()
+
+
+def test_passphrase_file_line_over_64_kib_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "pass.txt").write_bytes(b"x" * (64 * 1024 + 1))
+    code = error_code(
+        "keygen", "ua", "-o", tmp_path, "--passphrase-file", tmp_path / "pass.txt", exit_code=2
+    )
+    assert code == "input.invalid"
+    assert not (tmp_path / "ua.key").exists()
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_passphrase_file_first_line_is_the_whole_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, end: bytes
+) -> None:
+    # only CR / LF end the line: a form feed or U+2028 inside is part of the passphrase
+    phrase = "ab\x0ccd\u2028ef"
+    monkeypatch.chdir(tmp_path)
+    Path("pass.txt").write_bytes(phrase.encode() + end + b"second line")
+    monkeypatch.setenv("SAME", phrase)
+    monkeypatch.setenv("CUT", "ab")
+    ok("keygen", "ua", "-o", "keys", "--passphrase-file", "pass.txt")
+    write_prisoners(tmp_path / "p.csv", 2)
+    build = ("manifest", "build", "--kind", "prisoner", "--from", "p.csv", "--key", "keys/ua.key")
+    run_json(*build, "-o", "a.manifest", "--passphrase-env", "SAME")
+    code = error_code(*build, "-o", "b.manifest", "--passphrase-env", "CUT", exit_code=2)
+    assert code == "key.bad_passphrase"
 
 
 # ---------------------------------------------------------------------------------------
@@ -756,14 +919,6 @@ def test_amend_append(session: Session) -> None:
     assert new5 == old5
 
 
-AMENDMENT_CHECK_BUG = (
-    "BUG: manifest check looks for the amendment format string in the first 64 bytes, "
-    "but the amendment file's sorted keys put 'format' after the 'amendment' and "
-    "'current' envelopes, so every amendment file is refused with input.invalid (exit 2)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=AMENDMENT_CHECK_BUG, raises=AssertionError)
 def test_amend_append_check_of_the_amendment_file(session: Session) -> None:
     _more_prisoners()
     amended = _amend_append(session)
@@ -794,7 +949,6 @@ def test_amend_revise(session: Session) -> None:
     assert entry["record"] == expected_record("prisoner", session.rows[4])
 
 
-@pytest.mark.xfail(strict=True, reason=AMENDMENT_CHECK_BUG, raises=AssertionError)
 def test_amend_revise_check_of_the_amendment_file(session: Session) -> None:
     _amend_revise(session)
     result = run("manifest", "check", "v2.amend", "--pub", session.pub)
@@ -809,7 +963,6 @@ def test_amend_revise_check_of_the_amendment_file(session: Session) -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=AMENDMENT_CHECK_BUG, raises=AssertionError)
 def test_amendment_checked_with_another_partys_key(session: Session, other_pub: Path) -> None:
     _amend_revise(session)
     code = error_code("manifest", "check", "v2.amend", "--pub", other_pub, exit_code=1)
@@ -818,7 +971,20 @@ def test_amendment_checked_with_another_partys_key(session: Session, other_pub: 
 
 @pytest.mark.parametrize(
     "removals",
-    [["3:bogus"], ["x:deceased"], ["3"], ["50:deceased"], ["3:deceased", "3:duplicate"]],
+    [
+        ["3:bogus"],
+        ["x:deceased"],
+        ["3"],
+        ["50:deceased"],
+        ["3:deceased", "3:duplicate"],
+        ["-1:deceased"],
+        ["+3:deceased"],
+        ["1_0:deceased"],
+        ["\uff13:deceased"],
+        [" 3:deceased"],
+        ["3:deceased "],
+        ["9" * 5000 + ":deceased"],
+    ],
 )
 def test_amend_bad_removals(session: Session, removals: list[str]) -> None:
     before = listing(session.root)

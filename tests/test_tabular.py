@@ -302,12 +302,6 @@ def test_duplicate_header_after_stripping() -> None:
     assert "duplicate" in str(exc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _rename checks --map names against the unstripped header but renames the "
-    "stripped names, so a header cell ' surname' cannot be mapped",
-    raises=InputError,
-)
 def test_mapping_a_header_cell_with_surrounding_spaces() -> None:
     header = HEADER.replace("family_name", " surname ")
     assert _read(_lines(header, GOOD), mapping={"surname": "family_name"}) == [RECORD1]
@@ -319,12 +313,6 @@ def test_mapping_in_jsonl() -> None:
     assert _read(_jsonl(obj), fmt=JSONL, mapping={"surname": "family_name"}) == [RECORD1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in JSON Lines a --map target that the object also holds is silently "
-    "overwritten (last key wins); CSV rejects the same input as a duplicate column",
-    raises=pytest.fail.Exception,
-)
 def test_jsonl_mapping_into_an_existing_key_is_refused() -> None:
     obj = {**RECORD1, "surname": "Other"}
     exc = _fail(_jsonl(obj), fmt=JSONL, mapping={"surname": "family_name"})
@@ -332,12 +320,6 @@ def test_jsonl_mapping_into_an_existing_key_is_refused() -> None:
     assert _rows(exc)[0][0] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a JSON Lines object with a duplicate key is accepted and the last value "
-    "silently wins (json.loads default); the row should be rejected as ambiguous",
-    raises=pytest.fail.Exception,
-)
 def test_jsonl_duplicate_keys_are_refused() -> None:
     line = '{"person_id": "P2", ' + json.dumps(RECORD1, ensure_ascii=False)[1:]
     assert line.count('"person_id"') == 2
@@ -457,12 +439,6 @@ def test_quoted_field_with_separator_and_quotes_on_one_line() -> None:
     assert record["unit"] == '3rd "Azov", 2nd bn'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rows are reported at csv.reader.line_num, the LAST physical line of a "
-    "record, so a row whose quoted field spans lines 2-4 is reported at line 4",
-    raises=AssertionError,
-)
 def test_multiline_row_is_reported_at_its_first_line() -> None:
     text = _lines(HEADER, 'P1,Коваль,"Іван', "", 'Петрович",1990-01-02,male,UA', BAD_SEX)
     exc = _fail(text)
@@ -589,24 +565,113 @@ def test_jsonl_missing_required_field() -> None:
     assert _rows(exc) == [(1, "prisoner record: field 'sex' is missing")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: json.loads raises RecursionError on deeply nested input, which is not "
-    "caught (only JSONDecodeError is) and escapes as a non-swapproto exception",
-    raises=RecursionError,
-)
 def test_jsonl_deeply_nested_line_is_a_row_error() -> None:
     line = "[" * 100_000 + "]" * 100_000
     exc = _fail(_lines(line), fmt=JSONL)
     assert _rows(exc)[0][0] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an integer literal over 4300 digits makes json.loads raise a plain "
-    "ValueError (int max str digits), which escapes as a non-swapproto exception",
-    raises=ValueError,
-)
 def test_jsonl_huge_integer_is_a_row_error() -> None:
     exc = _fail(_lines('{"person_id": ' + "1" * 5000 + "}"), fmt=JSONL)
     assert _rows(exc)[0][0] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# hostile input: every rejection is a row report or an InputError, never a crash
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1" + "0" * 5000 + ".5", "1e99999", "-1e99999", "-Infinity", "Infinity", "-" + "9" * 5000],
+)
+def test_jsonl_numbers_are_never_converted(value: str) -> None:
+    exc = _fail(_lines('{"person_id": ' + value + "}"), fmt=JSONL)
+    ((line, reason),) = _rows(exc)
+    assert line == 1
+    assert reason.startswith(NOT_STR)
+
+
+def test_jsonl_deep_nesting_inside_a_value_is_a_row_error() -> None:
+    line = '{"categories": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    exc = _fail(_lines(json.dumps(RECORD1), line, json.dumps(RECORD2)), fmt=JSONL)
+    assert _rows(exc) == [(2, "invalid JSON: nested too deeply")]
+
+
+def test_jsonl_duplicate_key_in_a_nested_object_is_a_row_error() -> None:
+    exc = _fail(_lines('{"person_id": {"a": "1", "a": "2"}}'), fmt=JSONL)
+    assert _rows(exc) == [(1, "duplicate key 'a'")]
+
+
+def test_jsonl_duplicate_key_reason_names_the_key() -> None:
+    exc = _fail(_lines('{"sex": "male", "sex": "female"}'), fmt=JSONL)
+    assert _rows(exc) == [(1, "duplicate key 'sex'")]
+
+
+def test_jsonl_mapping_collision_reason_names_the_field() -> None:
+    obj = {**RECORD1, "surname": "Other"}
+    exc = _fail(_jsonl(obj), fmt=JSONL, mapping={"surname": "family_name"})
+    assert _rows(exc) == [(1, "field 'family_name' appears twice after --map")]
+    assert "Other" not in str(exc)
+
+
+def test_jsonl_mapping_can_swap_two_fields() -> None:
+    mapping = {"family_name": "given_names", "given_names": "family_name"}
+    (record,) = _read(_jsonl(RECORD1), fmt=JSONL, mapping=mapping)
+    assert (record["family_name"], record["given_names"]) == ("Іван", "Коваль")
+
+
+def test_jsonl_mapping_a_field_no_line_holds_is_refused() -> None:
+    exc = _fail(_jsonl(RECORD1, RECORD2), fmt=JSONL, mapping={"surname": "family_name"})
+    assert exc.code is ErrorCode.INPUT_INVALID
+    assert "surname" in str(exc)
+    assert "rows" not in exc.details  # a file-level error, as for CSV
+
+
+def test_jsonl_mapping_a_field_only_some_lines_hold() -> None:
+    renamed = {**RECORD2, "rank_name": "private"}
+    got = _read(_jsonl(RECORD1, renamed), fmt=JSONL, mapping={"rank_name": "rank"})
+    assert got == [RECORD1, {**RECORD2, "rank": "private"}]
+
+
+def test_jsonl_list_item_holding_the_separator_is_a_row_error() -> None:
+    # joined with ';' it would silently become two categories
+    obj = {**RECORD1, "categories": ["civilian;seriously_ill"]}
+    exc = _fail(_jsonl(obj), fmt=JSONL)
+    assert _rows(exc) == [(1, "field 'categories': a list item cannot contain ';'")]
+
+
+@pytest.mark.parametrize("key", ["\0error", "\0"])
+def test_jsonl_key_cannot_pose_as_a_row_error(key: str) -> None:
+    exc = _fail(_jsonl({**RECORD1, key: "TopSecretValue"}), fmt=JSONL)
+    ((line, reason),) = _rows(exc)
+    assert line == 1
+    assert "not a field" in reason
+    assert "TopSecretValue" not in str(exc)
+
+
+def test_csv_column_cannot_pose_as_a_row_error() -> None:
+    exc = _fail(_lines(HEADER + ",\0error", GOOD + ",TopSecretValue"))
+    ((line, reason),) = _rows(exc)
+    assert line == 2
+    assert "not a field" in reason
+    assert "TopSecretValue" not in str(exc)
+
+
+@pytest.mark.parametrize("first", ["", "   ", ","])
+def test_csv_empty_header_line_is_an_input_error(first: str) -> None:
+    text = _lines(first, HEADER, GOOD)
+    if first == ",":
+        # two empty column names: a duplicate, refused before any row
+        assert "duplicate" in str(_fail(text))
+        return
+    exc = _fail(text)
+    assert exc.code is ErrorCode.INPUT_INVALID
+    assert "header" in str(exc)
+    assert "rows" not in exc.details
+
+
+def test_multiline_row_with_wrong_column_count_is_reported_at_its_first_line() -> None:
+    text = _lines(HEADER, GOOD, 'P3,"Multi', 'line",x', "", BAD_SEX)
+    exc = _fail(text)
+    assert _rows(exc)[0] == (3, "3 columns, expected 6")
+    assert [line for line, _ in _rows(exc)] == [3, 6]

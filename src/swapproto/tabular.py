@@ -82,66 +82,136 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+Row = dict[str, str] | str
+"""A row of text cells, or the reason a line could not be read as one."""
+
+
+class _BadRowError(Exception):
+    """A line that is not a row; ``args[0]`` is the reason (never a cell value)."""
+
+
 def _rename(header: list[str], mapping: Mapping[str, str]) -> list[str]:
-    unknown = set(mapping) - set(header)
+    stripped = [name.strip() for name in header]
+    unknown = set(mapping) - set(stripped)
     if unknown:
         raise InputError(f"--map names columns that are not in the file: {sorted(unknown)}")
-    renamed = [mapping.get(name.strip(), name.strip()) for name in header]
+    renamed = [mapping.get(name, name) for name in stripped]
     duplicated = {n for n in renamed if renamed.count(n) > 1}
     if duplicated:
         raise InputError(f"duplicate column names after mapping: {sorted(duplicated)}")
     return renamed
 
 
-def _csv_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, dict[str, str]]]:
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _csv_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, Row]]:
+    """Rows with the line each record *starts* on (a quoted cell may span lines)."""
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader, None)
         if header is None:
             return
+        if _blank(header):
+            raise InputError("the first line, the header, is empty")
         names = _rename(header, mapping)
+        start = reader.line_num + 1
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
+            line, start = start, reader.line_num + 1
+            if _blank(row):
                 continue
             if len(row) != len(names):
-                yield reader.line_num, {"\0error": f"{len(row)} columns, expected {len(names)}"}
+                yield line, f"{len(row)} columns, expected {len(names)}"
                 continue
-            yield reader.line_num, dict(zip(names, row, strict=True))
+            yield line, dict(zip(names, row, strict=True))
     except csv.Error as exc:
         raise InputError(f"CSV syntax error at line {reader.line_num}: {exc}") from exc
 
 
-def _json_cell(value: Any) -> str | None:
+class _NotText:
+    """What a JSON number or constant parses to: never a cell, never converted.
+
+    Not converting avoids ``int`` parsing limits (``ValueError`` over 4300 digits) and
+    ``float`` overflow; every number is refused as a cell anyway.
+    """
+
+
+_NOT_TEXT: Final = _NotText()
+
+
+def _not_text(_: str) -> _NotText:
+    return _NOT_TEXT
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _BadRowError(f"duplicate key {key[:64]!r}")
+        obj[key] = value
+    return obj
+
+
+def _load_object(line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(
+            line,
+            object_pairs_hook=_unique_keys,
+            parse_int=_not_text,
+            parse_float=_not_text,
+            parse_constant=_not_text,
+        )
+    except json.JSONDecodeError as exc:
+        raise _BadRowError(f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise _BadRowError("invalid JSON: nested too deeply") from None
+    if not isinstance(obj, dict):
+        raise _BadRowError("a line must hold one JSON object")
+    return obj
+
+
+def _json_cell(key: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _BadRowError(f"field {key[:64]!r} must be a string or a list of strings")
+    if any(";" in v for v in value):
+        # joined, the item would silently become several items
+        raise _BadRowError(f"field {key[:64]!r}: a list item cannot contain ';'")
+    return ";".join(value)
 
 
-def _jsonl_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, dict[str, str]]]:
+def _json_row(obj: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    for key, value in obj.items():
+        name = mapping.get(key, key)
+        if name in row:
+            raise _BadRowError(f"field {name[:64]!r} appears twice after --map")
+        row[name] = _json_cell(key, value)
+    return row
+
+
+def _jsonl_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, Row]]:
+    used: set[str] = set()
+    objects = 0
     for line_no, line in enumerate(text, start=1):
         if not line.strip():
             continue
+        row: Row
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield line_no, {"\0error": f"invalid JSON: {exc.msg}"}
-            continue
-        if not isinstance(obj, dict):
-            yield line_no, {"\0error": "a line must hold one JSON object"}
-            continue
-        row: dict[str, str] = {}
-        for key, value in obj.items():
-            cell = _json_cell(value)
-            if cell is None:
-                yield line_no, {"\0error": f"field {key!r} must be a string or a list of strings"}
-                break
-            row[mapping.get(key, key)] = cell
-        else:
-            yield line_no, row
+            obj = _load_object(line)
+            objects += 1
+            used.update(mapping.keys() & obj.keys())
+            row = _json_row(obj, mapping)
+        except _BadRowError as exc:
+            row = str(exc.args[0])
+        yield line_no, row
+    unused = set(mapping) - used
+    if objects and unused:
+        raise InputError(f"--map names fields that no line holds: {sorted(unused)}")
 
 
 def iter_records(
@@ -170,12 +240,12 @@ def iter_records(
 
 
 def _convert(
-    rows: Iterator[tuple[int, dict[str, str]]], kind: str, report: RowReport
+    rows: Iterator[tuple[int, Row]], kind: str, report: RowReport
 ) -> Iterator[dict[str, Any]]:
     for line, row in rows:
         report.rows += 1
-        if "\0error" in row:
-            report.add(line, row["\0error"])
+        if isinstance(row, str):
+            report.add(line, row)
             continue
         if any(len(cell) > MAX_FIELD for cell in row.values()):
             report.add(line, "a field exceeds 64 KiB")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from swapproto import records
+from swapproto._recordspec import FieldError, check_text
 from swapproto.amendment import (
     AMENDMENT_FORMAT,
+    AMENDMENT_LIMITS,
     RemovalReason,
     VerifiedAmendment,
     verify_amendment,
@@ -28,17 +32,20 @@ from swapproto.cli._common import (
 from swapproto.cli._output import Mode, handle_errors, progress_bar, stdout
 from swapproto.disclosure import (
     DISCLOSURE_FORMAT,
+    DISCLOSURE_LIMITS,
     VerifiedDisclosure,
     collect_for_disclosure,
     make_disclosure,
     verify_disclosure,
 )
-from swapproto.errors import ErrorCode, InputError
+from swapproto.encoding import DecodeLimits, decode
+from swapproto.errors import DecodeError, ErrorCode, InputError
 from swapproto.hashing import fingerprint
 from swapproto.keys import RolePolicy
 from swapproto.manifest import ManifestHeader, VerifiedHeader
 from swapproto.manifest_file import (
     ManifestReader,
+    View,
     build_manifest_file,
     verify_manifest_file,
     write_blinded_file,
@@ -46,6 +53,9 @@ from swapproto.manifest_file import (
 from swapproto.tabular import RowReport, TableFormat, iter_records, open_table, parse_mapping
 
 app = typer.Typer(help="Build, verify, show and disclose signed manifests.", no_args_is_help=True)
+
+MAX_LABEL: Final = 200
+"""Longest --list or --issuer label, as for names in the terms."""
 
 KeyOpt = Annotated[
     list[Path], typer.Option("--key", help="Private key file (repeat for co-signers).")
@@ -83,14 +93,26 @@ def header_info(header: ManifestHeader, digest: bytes) -> dict[str, Any]:
     }
 
 
+def _text(value: object) -> Text:
+    """``value`` as plain terminal text: never read as rich markup or emoji codes, and
+    every non-printable character (ESC, other controls, bidi overrides) shown escaped.
+
+    Header labels, record ids and file names come from files the counterparty wrote.
+    """
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return Text(text)
+
+
 def _print_header(title: str, info: dict[str, Any], signers: list[str] | None) -> None:
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=_text(title), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
-        table.add_row(key, "—" if value is None else str(value))
+        table.add_row(key, _text("—" if value is None else value))
     if signers is not None:
-        table.add_row("signed by", ", ".join(signers) or "—")
+        table.add_row("signed by", _text(", ".join(signers) or "—"))
     stdout.print(table)
 
 
@@ -114,6 +136,15 @@ def _exchange_binding(
     if kind is not None and kind != spec.kind:
         raise InputError(f"list {list_name!r} is of kind {spec.kind!r}, not {kind!r}")
     return terms.exchange_id, spec.kind, role
+
+
+def _label(option: str, value: str) -> str:
+    """A list name or issuer label for the signed header: shown to people, so checked
+    as the terms check names (non-empty, printable, NFC, no outer space, bounded)."""
+    try:
+        return check_text(value, MAX_LABEL)
+    except FieldError as exc:
+        raise InputError(f"{option} {value[:64]!r} {exc.reason}") from None
 
 
 @app.command()
@@ -161,6 +192,8 @@ def build(
         exchange_id, kind, issuer = binding
     if kind is None:
         raise InputError("--kind is required without --exchange")
+    list_label = _label("--list", list_name if list_name is not None else kind)
+    issuer_label = _label("--issuer", issuer if issuer is not None else key[0].stem)
     table_format = fmt or (
         TableFormat.JSONL if source.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
     )
@@ -176,8 +209,8 @@ def build(
             out,
             rows,
             kind=kind,
-            list_name=list_name or kind,
-            issuer=issuer or key[0].stem,
+            list_name=list_label,
+            issuer=issuer_label,
             keys=keys,
             created_at=now(created_at),
             exchange=exchange_id,
@@ -192,7 +225,7 @@ def build(
     def human() -> None:
         _print_header(f"wrote {out}", info, _signers(result.verified))
         for w in warnings:
-            stdout.print(f"[yellow]warning[/] {w['message']}")
+            stdout.print(Text.assemble(("warning", "yellow"), " ", _text(w["message"])))
 
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "header": info, "warnings": warnings}, human
@@ -285,14 +318,30 @@ def disclose(
 
     with manifest.open("rb") as stream:
         reader = ManifestReader(stream)
+        if reader.view is not View.PRIVATE:
+            raise InputError(
+                f"{manifest} is a blinded view, without records: disclose from the private view",
+                code=ErrorCode.INPUT_INVALID,
+            )
         count = reader.unverified_header().count
+        outside = sorted({i for i in entry if not 0 <= i < count})
+        if outside:
+            # the caller named entries the manifest does not have: a usage error
+            raise InputError(
+                f"--entry {outside[0]} is outside a manifest of {count} entries"
+                f" (valid: 0 to {count - 1})"
+                if count
+                else f"--entry {outside[0]}: the manifest has no entries",
+                code=ErrorCode.INPUT_INVALID,
+            )
         tree, leaves = collect_for_disclosure(reader.leaves(count), entry)
     data = make_disclosure(reader.header_bytes, tree, leaves)
     with atomic_writer(out, overwrite=force) as f:
         f.write(data)
     obj = {"ok": True, "file": str(out), "entries": sorted(leaves), "bytes": len(data)}
     Mode(json_output).emit(
-        obj, lambda: stdout.print(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")
+        obj,
+        lambda: stdout.print(_text(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")),
     )
 
 
@@ -326,6 +375,47 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Bounds for reading a file's top-level map to learn its format: the loosest of the
+# two formats' own limits, which their verifiers then apply exactly.
+_PROOF_LIMITS: Final = DecodeLimits(
+    max_input=max(AMENDMENT_LIMITS.max_input, DISCLOSURE_LIMITS.max_input),
+    max_depth=max(AMENDMENT_LIMITS.max_depth, DISCLOSURE_LIMITS.max_depth),
+    max_str=max(AMENDMENT_LIMITS.max_str, DISCLOSURE_LIMITS.max_str),
+    max_bin=max(AMENDMENT_LIMITS.max_bin, DISCLOSURE_LIMITS.max_bin),
+    max_array=max(AMENDMENT_LIMITS.max_array, DISCLOSURE_LIMITS.max_array),
+    max_map=max(AMENDMENT_LIMITS.max_map, DISCLOSURE_LIMITS.max_map),
+)
+
+
+def _read_proof(path: Path) -> bytes:
+    with path.open("rb") as f:
+        data = f.read(_PROOF_LIMITS.max_input + 1)
+    if len(data) > _PROOF_LIMITS.max_input:
+        raise InputError(
+            f"{path} is larger than any disclosure or amendment ({_PROOF_LIMITS.max_input} bytes)",
+            code=ErrorCode.INPUT_INVALID,
+        )
+    return data
+
+
+def _proof_format(path: Path, data: bytes) -> str:
+    """The ``format`` member of the file's top-level map: a disclosure or an amendment."""
+    neither = f"{path} is neither a disclosure nor an amendment"
+    try:
+        value: Any = decode(data, limits=_PROOF_LIMITS)
+    except DecodeError as exc:
+        raise InputError(
+            f"{neither}: not a canonical swapproto file ({exc.args[0]})",
+            code=ErrorCode.INPUT_INVALID,
+        ) from exc
+    fmt = value.get("format") if type(value) is dict else None
+    if type(fmt) is not str:
+        raise InputError(f"{neither}: it names no format", code=ErrorCode.INPUT_INVALID)
+    if fmt not in (AMENDMENT_FORMAT, DISCLOSURE_FORMAT):
+        raise InputError(f"{neither}: unknown format {fmt[:64]!r}", code=ErrorCode.INPUT_INVALID)
+    return fmt
+
+
 @app.command()
 @handle_errors
 def check(
@@ -335,41 +425,41 @@ def check(
     json_output: JsonOpt = False,
 ) -> None:
     """Check a disclosure or an amendment offline against the issuer's public key."""
-    data = proof.read_bytes()
+    data = _read_proof(proof)
     policy = _policy(pub, threshold)
-    if AMENDMENT_FORMAT.encode() in data[:64]:
+    if _proof_format(proof, data) == AMENDMENT_FORMAT:
         info = _amendment_info(verify_amendment(data, policy))
-    elif DISCLOSURE_FORMAT.encode() in data[:64]:
-        info = _disclosure_info(verify_disclosure(data, policy))
     else:
-        raise InputError(
-            f"{proof} is neither a disclosure nor an amendment", code=ErrorCode.INPUT_INVALID
-        )
+        info = _disclosure_info(verify_disclosure(data, policy))
 
     def human() -> None:
         if info["kind"] == "disclosure":
             _print_header(f"OK: disclosure {proof} verified", info["header"], None)
             for e in info["entries"]:
-                stdout.print(f"entry {e['index']}: {e['record']}")
+                stdout.print(_text(f"entry {e['index']}: {e['record']}"))
         else:
-            stdout.print(f"OK: {info['mode']} amendment {proof} verified")
+            stdout.print(_text(f"OK: {info['mode']} amendment {proof} verified"))
             _print_header("previous", info["previous"], None)
             _print_header("current", info["current"], None)
             for r in info["removed"]:
-                stdout.print(f"removed entry {r['index']} ({r['id']}): {r['reason']}")
+                stdout.print(_text(f"removed entry {r['index']} ({r['id']}): {r['reason']}"))
 
     Mode(json_output).emit({"ok": True, **info}, human)
 
 
+_INDEX: Final = re.compile(r"[0-9]{1,19}")
+
+
 def _parse_removal(text: str) -> tuple[int, RemovalReason]:
+    """``INDEX:REASON``; INDEX is plain ASCII digits (no sign, ``_`` or other digits)."""
     index, _, reason = text.partition(":")
-    try:
+    if _INDEX.fullmatch(index) and reason in set(RemovalReason):
         return int(index), RemovalReason(reason)
-    except ValueError:
-        reasons = ", ".join(r.value for r in RemovalReason)
-        raise InputError(
-            f"--remove {text!r}: expected INDEX:REASON with REASON one of {reasons}"
-        ) from None
+    reasons = ", ".join(r.value for r in RemovalReason)
+    raise InputError(
+        f"--remove {text[:64]!r}: expected INDEX:REASON with INDEX a non-negative integer"
+        f" and REASON one of {reasons}"
+    )
 
 
 @app.command()
@@ -414,8 +504,10 @@ def amend(
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "amendment_file": str(amendment), **info},
         lambda: stdout.print(
-            f"wrote {out} (version {result.current.header.version}, "
-            f"{result.mode.value}) and {amendment}"
+            _text(
+                f"wrote {out} (version {result.current.header.version}, "
+                f"{result.mode.value}) and {amendment}"
+            )
         ),
     )
 
@@ -434,5 +526,5 @@ def blind(
         report = write_blinded_file(stream, out, _policy(pub, None), overwrite=force)
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "count": report.count},
-        lambda: stdout.print(f"wrote {out}: blinded view of {report.count} entries"),
+        lambda: stdout.print(_text(f"wrote {out}: blinded view of {report.count} entries")),
     )
