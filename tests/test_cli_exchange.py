@@ -290,3 +290,12 @@ def test_staged_content_leaves_nothing_unless_published(session: Path) -> None:
     with Path("ua.manifest").open("rb") as src:
         content = directory.store_content(src, terms, "a", "pows")
     assert directory.blob_path(content["sha256"]).stat().st_size == content["size"]
+
+
+def test_names_from_files_are_never_read_as_markup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = ok("keygen", "k", "-o", "d[/x]\x1b[31m")
+    assert "d[/x]" in result.stdout
+    assert "\x1b" not in result.stdout

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from swapproto.errors import SwapprotoError, VerificationError
 
@@ -57,7 +58,7 @@ def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     if as_json:
         sys.stdout.write(json.dumps({"ok": False, "error": payload}, ensure_ascii=False) + "\n")
     else:
-        text = escape(f"[{payload['code']}] {payload['message']}")
+        text = safe(f"[{payload['code']}] {payload['message']}")
         stderr.print(f"[bold red]error[/] {text}")
     return typer.Exit(code)
 
@@ -93,3 +94,24 @@ def progress_bar(
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)
+
+
+def _printable(value: object) -> str:
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text
+
+
+def plain(value: object) -> Text:
+    """``value`` as plain terminal text: never read as rich markup or emoji codes, and
+    every non-printable character (ESC, other controls, bidi overrides) shown escaped.
+
+    Labels, record fields and file names come from files a counterparty wrote.
+    """
+    return Text(_printable(value))
+
+
+def safe(value: object) -> str:
+    """``value`` escaped for embedding in a rich markup string (see :func:`plain`)."""
+    return escape(_printable(value))

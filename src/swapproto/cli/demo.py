@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.rule import Rule
 
-from swapproto.cli._output import stdout
+from swapproto.cli._output import safe, stdout
 from swapproto.demo_data import demo_terms, write_prisoner_csv
 
 STEPS = [
@@ -78,7 +78,7 @@ def _run(root: Path, count: int) -> None:
 
     from swapproto.cli import app
 
-    stdout.print(f"[bold]swapproto demo[/]: {count}-for-{count} prisoner exchange in {root}")
+    stdout.print(f"[bold]swapproto demo[/]: {count}-for-{count} prisoner exchange in {safe(root)}")
     today = dt.datetime.now(dt.UTC).date()
     for side in ("ua", "ru"):
         with (root / f"{side}.csv").open("w", encoding="utf-8", newline="") as f:
@@ -90,7 +90,7 @@ def _run(root: Path, count: int) -> None:
         for number, (title, commands) in enumerate(STEPS, start=1):
             stdout.print(Rule(f"{number}. {title}"))
             for command in commands:
-                stdout.print(f"[dim]$ swapproto {command}[/]")
+                stdout.print(f"[dim]$ swapproto {safe(command)}[/]")
                 code = app(shlex.split(command), standalone_mode=False, prog_name="swapproto")
                 if isinstance(code, int) and code != 0:
                     stdout.print(f"[bold red]step failed with exit code {code}[/]")

@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
-from swapproto.cli._output import Mode, handle_errors, stderr, stdout
+from swapproto.cli._output import Mode, handle_errors, plain, safe, stderr, stdout
+from swapproto.cli.manifest import disclosure_info
 from swapproto.disclosure import verify_disclosure
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
@@ -54,7 +55,9 @@ def _party(xch: Path, bundle: KeyBundle) -> Party:
         raise InputError("this key is not a party's key in the terms of this exchange")
     party, skipped = directory.party(role, [bundle.signing])
     for name in skipped:
-        stderr.print(f"[yellow]warning[/] skipped {name}: not a valid message of this exchange")
+        stderr.print(
+            f"[yellow]warning[/] skipped {safe(name)}: not a valid message of this exchange"
+        )
     return party
 
 
@@ -82,7 +85,7 @@ def terms_new(
     Mode(json_output).emit(
         info,
         lambda: stdout.print(
-            f"wrote {path}\nexchange id {terms.exchange_id.hex()}\n"
+            f"wrote {safe(path)}\nexchange id {terms.exchange_id.hex()}\n"
             f"fingerprint [bold]{fingerprint(terms.exchange_id)}[/]"
             " (read it aloud; write it into the minutes)"
         ),
@@ -110,7 +113,7 @@ def terms_sign(
         "exchange_id": party.exchange_id.hex(),
     }
     Mode(json_output).emit(
-        info, lambda: stdout.print(f"party {party.role} signed the terms: {path}")
+        info, lambda: stdout.print(f"party {party.role} signed the terms: {safe(path)}")
     )
 
 
@@ -157,7 +160,7 @@ def commit_cmd(
     Mode(json_output).emit(
         info,
         lambda: stdout.print(
-            f"committed to {header.list_name!r} ({header.count} entries): {path}\n"
+            f"committed to {safe(repr(header.list_name))} ({header.count} entries): {safe(path)}\n"
             f"commitment fingerprint [bold]{fingerprint(digest)}[/]"
         ),
     )
@@ -214,7 +217,9 @@ def reveal_cmd(
         "sealed": content["sealed"],
         "content": content["sha256"].hex(),
     }
-    Mode(json_output).emit(info, lambda: stdout.print(f"revealed {list_name!r}: {path}"))
+    Mode(json_output).emit(
+        info, lambda: stdout.print(f"revealed {safe(repr(list_name))}: {safe(path)}")
+    )
 
 
 def _render(report: TranscriptReport) -> None:
@@ -230,7 +235,7 @@ def _render(report: TranscriptReport) -> None:
     for check in report.checks:
         mark = "[green]ok[/]" if check.ok else "[bold red]FAIL[/]"
         detail = check.detail + "".join(f"\n  • {e}" for e in check.evidence[:10])
-        table.add_row(check.name, mark, detail)
+        table.add_row(plain(check.name), mark, plain(detail))
     stdout.print(table)
     if report.lists:
         lists = Table(title="lists", title_justify="left")
@@ -241,7 +246,11 @@ def _render(report: TranscriptReport) -> None:
                 "—" if s.content_checked else "sealed (not decrypted)"
             )
             lists.add_row(
-                s.list_name, s.side, str(s.count), fingerprint(bytes.fromhex(s.root)), cats
+                plain(s.list_name),
+                s.side,
+                str(s.count),
+                fingerprint(bytes.fromhex(s.root)),
+                plain(cats),
             )
         stdout.print(lists)
     stdout.print(
@@ -334,7 +343,7 @@ def _verdict(
         info,
         lambda: stdout.print(
             f"party {party.role} {word}; "
-            f"signed transcript {fingerprint(party.seen_digest())}: {path}"
+            f"signed transcript {fingerprint(party.seen_digest())}: {safe(path)}"
         ),
     )
 
@@ -378,7 +387,8 @@ def abort_cmd(
     envelope = party.abort(reason, now=_now(now))
     path = _write(xch, party, envelope, MessageType.ABORT)
     Mode(json_output).emit(
-        {"ok": True, "file": str(path)}, lambda: stdout.print(f"party {party.role} aborted: {path}")
+        {"ok": True, "file": str(path)},
+        lambda: stdout.print(f"party {party.role} aborted: {safe(path)}"),
     )
 
 
@@ -404,18 +414,16 @@ def check_cmd(
         raise VerificationError(
             "the disclosed list belongs to another exchange", code=ErrorCode.VERIFY_DISCLOSURE
         )
-    from swapproto.cli.manifest import _disclosure_info
-
-    info = _disclosure_info(result)
+    info = disclosure_info(result)
     info["party"] = terms.party_name(issuer)
 
     def human() -> None:
         stdout.print(
-            f"OK: on the list {result.verified.header.list_name!r}"
-            f" signed by {terms.party_name(issuer)}"
+            f"OK: on the list {safe(repr(result.verified.header.list_name))}"
+            f" signed by {safe(terms.party_name(issuer))}"
         )
         for e in info["entries"]:
-            stdout.print(f"entry {e['index']}: {e['record']}")
+            stdout.print(plain(f"entry {e['index']}: {e['record']}"))
 
     Mode(json_output).emit({"ok": True, **info}, human)
 

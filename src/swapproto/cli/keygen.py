@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from swapproto.cli._common import ForceOpt, JsonOpt, PassEnvOpt, PassFileOpt, passphrase
-from swapproto.cli._output import Mode, handle_errors, stdout
+from swapproto.cli._output import Mode, handle_errors, safe, stdout
 from swapproto.keys import (
     DecryptionKey,
     EncryptionSuite,
@@ -62,7 +62,9 @@ def keygen(
     }
 
     def human() -> None:
-        stdout.print(f"wrote {key_path} (0600{', encrypted' if secret else ''}) and {pub_path}")
+        stdout.print(
+            f"wrote {safe(key_path)} (0600{', encrypted' if secret else ''}) and {safe(pub_path)}"
+        )
         stdout.print(f"signing key    {key.key_id.hex()}  ({alg.value})")
         stdout.print(f"encryption key {decryption.public_key.key_id.hex()}  ({encryption.value})")
 

@@ -29,7 +29,7 @@ from swapproto.cli._common import (
     public_keys,
     signing_keys,
 )
-from swapproto.cli._output import Mode, handle_errors, progress_bar, stdout
+from swapproto.cli._output import Mode, handle_errors, plain, progress_bar, stdout
 from swapproto.disclosure import (
     DISCLOSURE_FORMAT,
     DISCLOSURE_LIMITS,
@@ -93,26 +93,14 @@ def header_info(header: ManifestHeader, digest: bytes) -> dict[str, Any]:
     }
 
 
-def _text(value: object) -> Text:
-    """``value`` as plain terminal text: never read as rich markup or emoji codes, and
-    every non-printable character (ESC, other controls, bidi overrides) shown escaped.
-
-    Header labels, record ids and file names come from files the counterparty wrote.
-    """
-    text = str(value)
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    return Text(text)
-
-
 def _print_header(title: str, info: dict[str, Any], signers: list[str] | None) -> None:
-    table = Table(title=_text(title), show_header=False, title_justify="left")
+    table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
-        table.add_row(key, _text("—" if value is None else value))
+        table.add_row(key, plain("—" if value is None else value))
     if signers is not None:
-        table.add_row("signed by", _text(", ".join(signers) or "—"))
+        table.add_row("signed by", plain(", ".join(signers) or "—"))
     stdout.print(table)
 
 
@@ -225,7 +213,7 @@ def build(
     def human() -> None:
         _print_header(f"wrote {out}", info, _signers(result.verified))
         for w in warnings:
-            stdout.print(Text.assemble(("warning", "yellow"), " ", _text(w["message"])))
+            stdout.print(Text.assemble(("warning", "yellow"), " ", plain(w["message"])))
 
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "header": info, "warnings": warnings}, human
@@ -341,11 +329,11 @@ def disclose(
     obj = {"ok": True, "file": str(out), "entries": sorted(leaves), "bytes": len(data)}
     Mode(json_output).emit(
         obj,
-        lambda: stdout.print(_text(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")),
+        lambda: stdout.print(plain(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")),
     )
 
 
-def _disclosure_info(result: VerifiedDisclosure) -> dict[str, Any]:
+def disclosure_info(result: VerifiedDisclosure) -> dict[str, Any]:
     return {
         "kind": "disclosure",
         "header": header_info(result.verified.header, result.verified.digest),
@@ -430,19 +418,19 @@ def check(
     if _proof_format(proof, data) == AMENDMENT_FORMAT:
         info = _amendment_info(verify_amendment(data, policy))
     else:
-        info = _disclosure_info(verify_disclosure(data, policy))
+        info = disclosure_info(verify_disclosure(data, policy))
 
     def human() -> None:
         if info["kind"] == "disclosure":
             _print_header(f"OK: disclosure {proof} verified", info["header"], None)
             for e in info["entries"]:
-                stdout.print(_text(f"entry {e['index']}: {e['record']}"))
+                stdout.print(plain(f"entry {e['index']}: {e['record']}"))
         else:
-            stdout.print(_text(f"OK: {info['mode']} amendment {proof} verified"))
+            stdout.print(plain(f"OK: {info['mode']} amendment {proof} verified"))
             _print_header("previous", info["previous"], None)
             _print_header("current", info["current"], None)
             for r in info["removed"]:
-                stdout.print(_text(f"removed entry {r['index']} ({r['id']}): {r['reason']}"))
+                stdout.print(plain(f"removed entry {r['index']} ({r['id']}): {r['reason']}"))
 
     Mode(json_output).emit({"ok": True, **info}, human)
 
@@ -504,7 +492,7 @@ def amend(
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "amendment_file": str(amendment), **info},
         lambda: stdout.print(
-            _text(
+            plain(
                 f"wrote {out} (version {result.current.header.version}, "
                 f"{result.mode.value}) and {amendment}"
             )
@@ -526,5 +514,5 @@ def blind(
         report = write_blinded_file(stream, out, _policy(pub, None), overwrite=force)
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "count": report.count},
-        lambda: stdout.print(_text(f"wrote {out}: blinded view of {report.count} entries")),
+        lambda: stdout.print(plain(f"wrote {out}: blinded view of {report.count} entries")),
     )
