@@ -650,11 +650,11 @@ def test_good_header_labels_are_kept(session: Session) -> None:
 
 
 def _hostile_manifest(session: Session, out: str) -> None:
-    """A manifest whose (library-accepted) labels hold markup and terminal escapes."""
+    """A manifest whose (library-accepted) labels hold markup (controls are refused)."""
     with open_table(session.csv) as text:
         rows = iter_records(text, kind="prisoner", report=RowReport("p"))
         build_manifest_file(
-            Path(out), rows, kind="prisoner", list_name="\x1b[31mred\u202e[bold]x",
+            Path(out), rows, kind="prisoner", list_name="[red]red[bold]x",
             issuer="[/x]", keys=[load_signing_key(session.key, None)], created_at=1,
         )  # fmt: skip
 
@@ -664,9 +664,7 @@ def test_show_renders_hostile_labels_as_plain_text(session: Session) -> None:
     for args in (("show", "h.manifest"), ("verify", "h.manifest", "--pub", session.pub)):
         out = ok("manifest", *args).stdout
         assert "[/x]" in out  # shown, not read as markup (which used to crash)
-        assert "\\x1b[31mred\\u202e[bold]x" in out
-        assert "\x1b" not in out
-        assert "\u202e" not in out
+        assert "[red]red[bold]x" in out
 
 
 def test_check_and_disclose_render_hostile_text_as_plain_text(session: Session) -> None:

@@ -352,3 +352,30 @@ def test_small_vector_tampered_files(case: dict[str, str]) -> None:
     pub = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
     with pytest.raises(SwapprotoError):
         verify(bytes.fromhex(case["data"]), pub)
+
+
+@pytest.mark.parametrize(
+    "label", ["", " pows", "pows ", "a\x1bb", "a\u202eb", "x" * 201, "e\u0301"]
+)
+def test_header_labels_are_checked_when_building(label: str) -> None:
+    from swapproto.manifest import ManifestBuilder
+
+    with pytest.raises(InputError) as info:
+        ManifestBuilder(kind="prisoner", list_name=label, issuer="a", sink=lambda _: None)
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    with pytest.raises(InputError):
+        ManifestBuilder(kind="prisoner", list_name="pows", issuer=label, sink=lambda _: None)
+
+
+def test_header_labels_are_checked_when_parsing() -> None:
+    from swapproto.manifest import ManifestHeader
+
+    good = ManifestHeader(
+        exchange=None, issuer="a", list_name="pows", kind="prisoner", count=0, root=bytes(32)
+    ).to_payload()
+    assert ManifestHeader.from_payload(good).list_name == "pows"
+    for field in ("issuer", "list", "kind"):
+        bad = dict(good, **{field: "x\x1b[31m"})
+        with pytest.raises(VerificationError) as info:
+            ManifestHeader.from_payload(bad)
+        assert info.value.code == ErrorCode.VERIFY_MANIFEST

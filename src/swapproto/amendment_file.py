@@ -96,9 +96,10 @@ def amend_manifest_file(
         verified = reader.verify_header(policy)
         header = verified.header
         require_citation(verified, cites)
-        if removal_map and max(removal_map) >= header.count:
+        outside = [i for i in removal_map if not 0 <= i < header.count]
+        if outside:
             raise InputError(
-                f"--remove index {max(removal_map)} is outside the {header.count} entries"
+                f"removal index {outside[0]} is outside the {header.count} entries"
             )
 
         def rows() -> Iterator[dict[str, Any] | SaltedRecord]:

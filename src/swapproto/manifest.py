@@ -21,6 +21,7 @@ from typing import Any, Final
 import msgpack
 
 from swapproto import records
+from swapproto._recordspec import FieldError, check_text
 from swapproto.encoding import DecodeLimits, decode, encode
 from swapproto.envelope import SignedEnvelope, VerifiedPayload, sign_envelope, verify_envelope
 from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
@@ -36,6 +37,7 @@ __all__ = [
     "ManifestHeader",
     "VerifiedHeader",
     "check_entry",
+    "check_label",
     "decode_entry",
     "encode_entry",
     "header_digest",
@@ -124,6 +126,11 @@ class ManifestHeader:
         for name, typ, size in checks:
             if type(value[name]) is not typ or (size is not None and len(value[name]) != size):
                 raise _invalid(f"header field {name!r} has the wrong type or size")
+        for name in ("issuer", "kind", "list"):
+            try:
+                check_label(value[name])
+            except InputError as exc:
+                raise _invalid(f"header field {name!r} {exc.details['reason']}") from None
         for name in ("exchange", "previous"):
             if value[name] is not None and (
                 type(value[name]) is not bytes or len(value[name]) != 32
@@ -149,6 +156,23 @@ class ManifestHeader:
     def digest(self) -> bytes:
         """``tagged_hash(MANIFEST_HEADER, encode(payload))``: what amendments link to."""
         return header_digest(encode(self.to_payload()))
+
+
+MAX_LABEL: Final = 200
+
+
+def check_label(value: str) -> str:
+    """Check a list name, issuer or kind label as shown to people (``spec/manifest.md`` §3).
+
+    Non-empty, at most 200 characters, NFC, no control, formatting or bidirectional
+    characters, no leading or trailing white space. ``InputError`` otherwise.
+    """
+    try:
+        return check_text(value, MAX_LABEL)
+    except FieldError as exc:
+        raise InputError(
+            f"label {value[:64]!r} {exc.reason}", code=ErrorCode.INPUT_INVALID, reason=exc.reason
+        ) from None
 
 
 def header_digest(payload_bytes: bytes) -> bytes:
@@ -327,8 +351,8 @@ class ManifestBuilder:
     ) -> None:
         records.get_kind(kind)
         self.kind = kind
-        self.list_name = list_name
-        self.issuer = issuer
+        self.list_name = check_label(list_name)
+        self.issuer = check_label(issuer)
         self.exchange = exchange
         self.version = version
         self.previous = previous
