@@ -299,3 +299,40 @@ def test_names_from_files_are_never_read_as_markup(
     result = ok("keygen", "k", "-o", "d[/x]\x1b[31m")
     assert "d[/x]" in result.stdout
     assert "\x1b" not in result.stdout
+
+
+def test_amendment_of_a_committed_list_cites_the_commit(session: Path) -> None:
+    commit_both()
+    args = ("manifest", "amend", "ua.manifest", "--key", "keys/ua.key", "-o", "ua.v2")
+    refused = run(*args, "--amendment", "ua.v2.amend", "--remove", "3:deceased", "--json")
+    assert refused.exit_code == 2
+    assert "cite" in json.loads(refused.stdout)["error"]["message"]
+    assert not Path("ua.v2").exists()
+    made = json.loads(
+        ok(*args, "--amendment", "ua.v2.amend", "--remove", "3:deceased", "--exchange", "xch/",
+           "--json").stdout
+    )  # fmt: skip
+    assert made["ok"] is True
+    from swapproto.amendment import verify_amendment
+    from swapproto.exchange_dir import ExchangeDir
+
+    directory = ExchangeDir(Path("xch"))
+    terms = directory.terms()
+    amendment = verify_amendment(Path("ua.v2.amend").read_bytes(), terms.trust_policy().role("a"))
+    from swapproto.handshake import Observer
+    from swapproto.transcript import ordered_messages
+
+    watcher = Observer(terms)
+    for envelope in ordered_messages(terms, directory.messages())[0]:
+        watcher.receive(envelope)
+    assert amendment.cites == watcher.commits("a")["pows"].id
+
+
+def test_amend_cites_must_be_a_message_id(session: Path) -> None:
+    args = ("manifest", "amend", "ua.manifest", "--key", "keys/ua.key", "-o", "v2")
+    bad = run(*args, "--amendment", "v2.amend", "--remove", "1:duplicate", "--cites", "zz")
+    assert bad.exit_code == 2
+    short = run(*args, "--amendment", "v2.amend", "--remove", "1:duplicate", "--cites", "00ff")
+    assert short.exit_code == 2
+    none_yet = run(*args, "--amendment", "v2.amend", "--remove", "1:duplicate", "--exchange", "xch")
+    assert none_yet.exit_code == 2  # nothing committed yet

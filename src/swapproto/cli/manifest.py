@@ -41,7 +41,7 @@ from swapproto.disclosure import (
 from swapproto.encoding import DecodeLimits, decode
 from swapproto.errors import DecodeError, ErrorCode, InputError
 from swapproto.hashing import fingerprint
-from swapproto.keys import RolePolicy
+from swapproto.keys import RolePolicy, SigningKey
 from swapproto.manifest import ManifestHeader, VerifiedHeader
 from swapproto.manifest_file import (
     ManifestReader,
@@ -450,6 +450,38 @@ def _parse_removal(text: str) -> tuple[int, RemovalReason]:
     )
 
 
+def _citation(
+    manifest: Path, keys: list[SigningKey], exchange: Path | None, cites: str | None
+) -> bytes | None:
+    """The commit message id an amendment cites, from --cites or the exchange directory."""
+    if cites is not None and exchange is not None:
+        raise InputError("give --exchange or --cites, not both")
+    if cites is not None:
+        try:
+            cited = bytes.fromhex(cites)
+        except ValueError:
+            raise InputError("--cites must be a message id in hex") from None
+        if len(cited) != 32:
+            raise InputError("--cites must be a 32-byte message id (64 hex digits)")
+        return cited
+    if exchange is None:
+        return None
+    from swapproto.exchange_dir import ExchangeDir
+
+    with manifest.open("rb") as stream:
+        header = ManifestReader(stream).unverified_header()
+    directory = ExchangeDir(exchange)
+    terms = directory.terms()
+    role = terms.role_of_key(keys[0].key_id)
+    if role not in ("a", "b") or header.exchange != terms.exchange_id:
+        raise InputError(f"{manifest} is not this party's list of that exchange")
+    party, _ = directory.party(role, keys)
+    commit = party.commits(role).get(header.list_name)
+    if commit is None:
+        raise InputError(f"there is no commit of list {header.list_name!r} to cite in {exchange}")
+    return commit.id
+
+
 @app.command()
 @handle_errors
 def amend(
@@ -469,13 +501,28 @@ def amend(
     created_at: Annotated[
         int | None, typer.Option("--created-at", help="Unix seconds (default: now).")
     ] = None,
+    exchange: Annotated[
+        Path | None,
+        typer.Option(
+            "--exchange",
+            help="Exchange directory: cite this party's commit of the list (its statement).",
+        ),
+    ] = None,
+    cites: Annotated[
+        str | None, typer.Option("--cites", help="Message id (hex) of the commit to cite.")
+    ] = None,
     passphrase_file: PassFileOpt = None,
     passphrase_env: PassEnvOpt = None,
     force: ForceOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Write version n+1 of a manifest and the signed amendment linking it to version n."""
+    """Write version n+1 of a manifest and the signed amendment linking it to version n.
+
+    A list bound to an exchange must cite the commit that carried its statement: give
+    --exchange (the commit is found there) or --cites.
+    """
     keys = signing_keys(key, passphrase_file, passphrase_env)
+    cited = _citation(manifest, keys, exchange, cites)
     removals = [_parse_removal(r) for r in remove]
     result = amend_manifest_file(
         manifest,
@@ -487,6 +534,7 @@ def amend(
         removals=removals,
         created_at=now(created_at),
         overwrite=force,
+        cites=cited,
     )
     info = _amendment_info(result)
     Mode(json_output).emit(
