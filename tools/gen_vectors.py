@@ -22,7 +22,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "spec" / "vectors"
-AREAS = ("encoding", "hashing", "merkle", "keys", "envelope", "manifest", "terms", "transcript")
+AREAS = (
+    "encoding",
+    "hashing",
+    "merkle",
+    "keys",
+    "envelope",
+    "manifest",
+    "terms",
+    "transcript",
+    "sealing",
+)
 
 
 def render(obj: object) -> str:

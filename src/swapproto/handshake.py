@@ -21,6 +21,7 @@ from typing import Any, Final
 from swapproto.envelope import SignedEnvelope, verify_envelope
 from swapproto.errors import (
     ErrorCode,
+    InputError,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
@@ -383,7 +384,7 @@ class Observer:
         signs = [s.terms_sign.id for s in self._sides.values() if s.terms_sign is not None]
         if not set(signs) <= set(message.deps):
             raise error("a commit must depend on both parties' signatures of the terms")
-        _check_statement(self.terms, body, error)
+        _check_statement(self.terms, message, error)
         self._sides[message.sender].commits[body["list"]] = message
         self._advance(message.sender, message.type)
         return [
@@ -479,35 +480,51 @@ def _other(role: str) -> str:
 
 
 def completeness_statement(terms: Terms, role: str, list_name: str, now: int) -> str | None:
-    """The words a commit under ``all-for-all`` carries (``None`` under other rules).
+    """The exact words a commit under ``all-for-all`` carries (``None`` under other rules).
 
     The issuer signs that its list names everyone it holds who is eligible under the
-    agreed terms, as of the commit's date; amendments cite this commit.
+    agreed terms, as of the commit's date; amendments cite this commit. A receiver
+    accepts these words only, dated by the commit (``spec/handshake.md`` §3.6).
     """
     if terms.list(list_name).rule != "all-for-all":
         return None
-    day = datetime.fromtimestamp(now, UTC).date().isoformat()
+    try:
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"time {now} cannot be written as a UTC calendar date") from None
     return (
         f"{terms.party_name(role)} declares list {list_name!r} complete: it names every person "
         f"it holds who is eligible under the agreed terms, as of {day}."
     )
 
 
-def _check_statement(terms: Terms, body: dict[str, Any], error: type[ProtocolError]) -> None:
+def _check_statement(terms: Terms, message: Message, error: type[ProtocolError]) -> None:
+    """A commit's statement: under ``all-for-all`` exactly the words of
+    :func:`completeness_statement` dated by the commit; under other rules none."""
+    body = message.body
     statement = body["statement"]
-    needs = terms.list(body["list"]).rule == "all-for-all"
-    if statement is None:
-        if needs:
-            raise error("an all-for-all commit must carry the completeness statement")
+    rule = terms.list(body["list"]).rule
+    if rule != "all-for-all":
+        if statement is not None:
+            raise error(f"a commit under {rule} carries no completeness statement")
         return
+    if statement is None:
+        raise error("an all-for-all commit must carry the completeness statement")
     if (
         type(statement) is not dict
         or list(statement) != ["as_of", "text"]
         or type(statement["as_of"]) is not int
         or type(statement["text"]) is not str
-        or not statement["text"]
     ):
         raise error("statement must be {as_of: int, text: str}")
+    if statement["as_of"] != message.created_at:
+        raise error("the completeness statement must be dated as its commit (as_of = created_at)")
+    expected = completeness_statement(terms, message.sender, body["list"], message.created_at)
+    if statement["text"] != expected:
+        raise error(
+            "the completeness statement is not the agreed wording"
+            f" (expected {expected!r})"
+        )
 
 
 def _check_opening(

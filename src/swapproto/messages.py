@@ -96,13 +96,13 @@ class Message:
 
 
 def message_id(envelope: SignedEnvelope) -> bytes:
-    """The id of what the sender signed: ``tagged_hash(ENVELOPE_ID, encode(envelope
-    with an empty signature list))``.
+    """The id of what the sender signed: ``tagged_hash(MESSAGE_ID, encode(envelope with
+    an empty signature list))``.
 
     Signatures are left out so that a relay cannot change a message's id by adding,
     dropping or altering signatures while a threshold still holds (the same statement
-    keeps one id, and verdicts and ``deps`` stay valid). No real envelope has these
-    bytes: an envelope carries at least one signature.
+    keeps one id, and verdicts and ``deps`` stay valid). The tag is the message id's
+    own, so no message id can be confused with an envelope id.
     """
     unsigned = {
         "payload": envelope.payload,
@@ -110,7 +110,7 @@ def message_id(envelope: SignedEnvelope) -> bytes:
         "type": envelope.payload_type,
         "v": ENVELOPE_VERSION,
     }
-    return tagged_hash(Tag.ENVELOPE_ID, encode(unsigned))
+    return tagged_hash(Tag.MESSAGE_ID, encode(unsigned))
 
 
 def commitment(nonce: bytes, header_digest: bytes) -> bytes:

@@ -370,7 +370,23 @@ def seal_stream(
         RecipientStanza(r.key_id, r.hpke_seal(content_key, context.digest))
         for r in sorted(recipients, key=lambda r: r.key_id)
     ]
-    header = _encode_header(suite, context.digest, stanzas)
+    return _write_container(src, dst, suite, context.digest, stanzas, content_key)
+
+
+def _write_container(
+    src: BinaryIO,
+    dst: BinaryIO,
+    suite: EncryptionSuite,
+    context: bytes,
+    stanzas: Sequence[RecipientStanza],
+    content_key: bytes,
+) -> SealedInfo:
+    """Write a container from its parts (stanzas already wrapped, in key id order).
+
+    Deterministic given its arguments: tests and ``tools/vectors_sealing.py`` call it
+    with fixed stanzas and a fixed content key, since HPKE wrapping is randomised.
+    """
+    header = _encode_header(suite, context, stanzas)
     hasher = hashlib.sha256()
     written = 0
 
@@ -381,9 +397,9 @@ def seal_stream(
         written += len(data)
 
     emit(len(header).to_bytes(4, "big") + header + _header_mac(content_key, header))
-    size = _seal_chunks(src, emit, _subkey(content_key, _PAYLOAD_KEY_INFO), context.digest)
+    size = _seal_chunks(src, emit, _subkey(content_key, _PAYLOAD_KEY_INFO), context)
     ids = tuple(s.key_id for s in stanzas)
-    return SealedInfo(hasher.digest(), written, size, suite, context.digest, ids)
+    return SealedInfo(hasher.digest(), written, size, suite, context, ids)
 
 
 def _seal_chunks(src: BinaryIO, emit: _Emit, payload_key: bytes, aad: bytes) -> int:
@@ -432,11 +448,11 @@ class _Chunk:
 class _Framer:
     """Splits the chunk stream into chunks, looking ahead one length prefix."""
 
-    __slots__ = ("_full", "_pending", "_source", "index")
+    __slots__ = ("_pending", "_source", "full", "index")
 
     def __init__(self, source: _Source, chunk_size: int) -> None:
         self._source = source
-        self._full = chunk_size + TAG_SIZE
+        self.full = chunk_size + TAG_SIZE
         self.index = 0
         self._pending: int | None = int.from_bytes(source.exact(4, "first chunk length"), "big")
 
@@ -444,7 +460,7 @@ class _Framer:
         if self._pending is None:
             return None
         length, i = self._pending, self.index
-        if not TAG_SIZE <= length <= self._full:
+        if not TAG_SIZE <= length <= self.full:
             _bad(f"chunk {i} has an impossible length", chunk=i)
         ct = self._source.read(length)
         if len(ct) != length:
@@ -453,7 +469,7 @@ class _Framer:
         self.index += 1
         self._pending = int.from_bytes(peek, "big") if len(peek) == 4 else None
         kind = _Kind.MIDDLE if len(peek) == 4 else _Kind.DANGLING if peek else _Kind.FINAL
-        if kind is _Kind.MIDDLE and length != self._full:
+        if kind is _Kind.MIDDLE and length != self.full:
             _bad(f"chunk {i} is short but not the last (lost chunk or trailing data)", chunk=i)
         if kind is not _Kind.MIDDLE and length == TAG_SIZE and i > 0:
             _bad("an empty final chunk after data", chunk=i)
@@ -475,6 +491,8 @@ def inspect_sealed(src: BinaryIO, context: SealingContext | None = None) -> Seal
     plaintext_size = 0
     while (chunk := framer.next()) is not None:
         if chunk.kind is _Kind.DANGLING:
+            if len(chunk.ct) < framer.full:  # a short chunk is the last: trailing bytes
+                _bad("bytes after the final chunk", chunk=chunk.index)
             _bad("the container ends inside a chunk length", ErrorCode.SEAL_TRUNCATED)
         plaintext_size += len(chunk.ct) - TAG_SIZE
     assert source.hasher is not None
