@@ -412,6 +412,19 @@ def test_encryption_key_id_vectors(case: dict[str, Any]) -> None:
     assert EncryptionPublicKey.from_bytes(record) == pub
 
 
+@pytest.mark.parametrize("case", _cases("encryption_key_records"), ids=lambda c: c["desc"])
+def test_encryption_key_record_vectors(case: dict[str, Any]) -> None:
+    data = bytes.fromhex(case["record"])
+    if "want_error" in case:
+        with pytest.raises(SwapprotoError) as info:
+            EncryptionPublicKey.from_bytes(data)
+        assert info.value.code == case["want_error"]
+    else:
+        key = EncryptionPublicKey.from_bytes(data)
+        assert key.key_id.hex() == case["key_id"]
+        assert key.to_bytes() == data
+
+
 @pytest.mark.parametrize("case", _cases("public_key_bundles"), ids=lambda c: c["desc"])
 def test_public_key_bundle_vectors(case: dict[str, Any]) -> None:
     if "want_error" in case:
@@ -631,3 +644,132 @@ def test_key_bundle_passphrase_errors(tmp_path: Path) -> None:
     bundle = KeyBundle.from_pem(path.read_bytes(), b"s3cret-pass")
     assert bundle.decryption is not None
     assert bundle.decryption.key_id == _dkey(1, XWING).key_id
+
+
+# ---------------------------------------------------------------------------------------
+# weak and non-canonical public keys
+
+P25519 = 2**255 - 19
+# The eight edwards25519 points of small order (curve25519-dalek EIGHT_TORSION).
+ED_TORSION = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+]
+# The u coordinates of small order on curve25519 (RFC 7748 section 6.1 "all-zero output").
+X_LOW_ORDER_U = [
+    0,
+    1,
+    325606250916557431795983626356110631294008115727848805560023387167927233504,
+    39382357235489614581723060781553021112529911719440698176882885853963445705823,
+    P25519 - 1,
+    P25519,
+    P25519 + 1,
+]
+
+
+def _flip_sign(raw: bytes) -> bytes:
+    return raw[:31] + bytes([raw[31] ^ 0x80])
+
+
+@pytest.mark.parametrize("point", ED_TORSION)
+@pytest.mark.parametrize("alg", ALGS)
+def test_small_order_ed25519_key_is_refused(point: str, alg: KeyAlgorithm) -> None:
+    # Such a key verifies signatures nobody made (the identity accepts R = B, S = 1 for
+    # every message), so whoever pinned it could later disown everything "it" signed.
+    hy = _key(1, HYBRID).public_key
+    ml = None if alg is ED else hy.ml_dsa_65
+    for raw in (bytes.fromhex(point), _flip_sign(bytes.fromhex(point))):
+        with pytest.raises(KeyFileError) as info:
+            PublicKey(alg, raw, ml)
+        assert info.value.code == ErrorCode.KEY_FORMAT
+        record = encode({"alg": alg.value, "ed25519": raw} | ({"ml-dsa-65": ml} if ml else {}))
+        with pytest.raises(KeyFileError):
+            PublicKey.from_bytes(record)
+
+
+def test_non_canonical_ed25519_key_is_refused() -> None:
+    for y in range(P25519, 2**255):  # y >= p: a second encoding of y - p
+        for raw in (y.to_bytes(32, "little"), _flip_sign(y.to_bytes(32, "little"))):
+            with pytest.raises(KeyFileError) as info:
+                PublicKey(ED, raw)
+            assert info.value.code == ErrorCode.KEY_FORMAT
+    good = _key(1).public_key.ed25519
+    assert PublicKey(ED, good).ed25519 == good  # honest keys are untouched
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_low_order_x25519_key_is_refused(suite: EncryptionSuite) -> None:
+    ml = _dkey(1, XWING).public_key.mlkem768 if suite is XWING else None
+    for u in X_LOW_ORDER_U:
+        for raw in (u.to_bytes(32, "little"), (u + 2**255).to_bytes(32, "little")):
+            with pytest.raises(KeyFileError) as info:
+                EncryptionPublicKey(suite, raw, ml)
+            assert info.value.code == ErrorCode.KEY_FORMAT
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_non_canonical_x25519_key_is_refused(suite: EncryptionSuite) -> None:
+    # X25519 ignores bit 255 and reduces u mod p, so these name a key that has another,
+    # canonical record: accepting them would give one key two key ids.
+    pub = _dkey(3, suite).public_key
+    variants = [_flip_sign(pub.x25519)]
+    variants += [u.to_bytes(32, "little") for u in range(P25519 + 2, 2**255)]
+    for raw in variants:
+        with pytest.raises(KeyFileError) as info:
+            EncryptionPublicKey(suite, raw, pub.mlkem768)
+        assert info.value.code == ErrorCode.KEY_FORMAT
+    assert EncryptionPublicKey(suite, pub.x25519, pub.mlkem768) == pub
+
+
+def test_mlkem768_key_must_pass_the_modulus_check() -> None:
+    pub = _dkey(1, XWING).public_key
+    ml = pub.mlkem768
+    assert ml is not None
+    q_first = bytes([0x01, (ml[1] & 0xF0) | 0x0D]) + ml[2:]  # first coefficient = q = 3329
+    with pytest.raises(KeyFileError) as info:
+        EncryptionPublicKey(XWING, pub.x25519, q_first)
+    assert info.value.code == ErrorCode.KEY_FORMAT
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"key_id": "00" * 32},
+        {"alg": "ed25519"},
+        {"ed25519": "00" * 32},
+        {"mlkem768": None},
+        {"comment": "hello"},
+    ],
+    ids=["key_id", "alg", "ed25519", "null mlkem768", "comment"],
+)
+def test_encryption_member_takes_no_extra_fields(extra: dict[str, object]) -> None:
+    text = public_key_document("a", _key(1).public_key, _dkey(1).public_key)
+    doc = json.loads(text)
+    doc["encryption"].update(extra)
+    for parse in (parse_public_key_bundle, parse_public_key_document):
+        with pytest.raises(KeyFileError) as info:
+            parse(json.dumps(doc))
+        assert info.value.code == ErrorCode.KEY_FORMAT
+
+
+def test_signing_member_takes_no_null() -> None:
+    doc = json.loads(public_key_document("a", _key(1).public_key))
+    doc["signing"]["ml-dsa-65"] = None
+    with pytest.raises(KeyFileError) as info:
+        parse_public_key_bundle(json.dumps(doc))
+    assert info.value.code == ErrorCode.KEY_FORMAT
+
+
+def test_signing_and_encryption_records_differ_in_their_first_member() -> None:
+    # The first map key of a signing record is "alg"; of an encryption record "mlkem768"
+    # or "suite": the SP-CMP bytes differ from byte 1 on, so the key ids cannot collide.
+    for sig in (_key(1).public_key, _key(1, HYBRID).public_key):
+        assert sig.to_bytes()[1:5] == bytes.fromhex("a3616c67")
+    assert _dkey(1).public_key.to_bytes()[1:7] == b"\xa5suite"
+    assert _dkey(1, XWING).public_key.to_bytes()[1:10] == b"\xa8mlkem768"

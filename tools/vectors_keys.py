@@ -12,6 +12,7 @@ from swapproto.encoding import encode
 from swapproto.errors import ErrorCode, SwapprotoError
 from swapproto.keys import (
     DecryptionKey,
+    EncryptionPublicKey,
     EncryptionSuite,
     KeyAlgorithm,
     PublicKey,
@@ -22,6 +23,11 @@ from swapproto.keys import (
 )
 
 SEEDS = (bytes(range(32)), bytes([0xA5]) * 32)
+P25519 = 2**255 - 19
+ONE = (1).to_bytes(32, "little")
+P_PLUS_2 = (P25519 + 2).to_bytes(32, "little")
+ED_ORDER_8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+X_ORDER_8 = bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
 ED = KeyAlgorithm.ED25519
 HYBRID = KeyAlgorithm.ED25519_ML_DSA_65
 X25519 = EncryptionSuite.X25519
@@ -89,6 +95,14 @@ def _record_cases() -> list[dict[str, object]]:
             fmt,
         ),
         ("ML-DSA-65 key of 1951 bytes", encode({**hy_rec, "ml-dsa-65": hy.ml_dsa_65[:-1]}), fmt),  # type: ignore[index]
+        ("Ed25519 key is the identity (small order)", encode({**ed_rec, "ed25519": ONE}), fmt),
+        ("Ed25519 key of order 8", encode({**ed_rec, "ed25519": ED_ORDER_8}), fmt),
+        (
+            "Ed25519 small-order key with the sign bit set",
+            encode({**ed_rec, "ed25519": bytes(31) + b"\x80"}),
+            fmt,
+        ),
+        ("Ed25519 key not canonical (y = p + 2)", encode({**ed_rec, "ed25519": P_PLUS_2}), fmt),
         ("record is an array", encode([ed_rec["alg"], ed.ed25519]), fmt),
         ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
         ("truncated", good[:-1], ErrorCode.DECODE_TRUNCATED),
@@ -139,6 +153,16 @@ def _file_cases() -> list[dict[str, object]]:
         ("key id in upper-case hex", doc(key_id=base["key_id"].upper()), ErrorCode.KEY_FORMAT),
         ("unknown format", doc(format="swapproto-public-key/2"), ErrorCode.KEY_FORMAT),
         ("empty encryption section", doc(encryption={}), ErrorCode.KEY_FORMAT),
+        (
+            "ML-DSA-65 member null",
+            doc(signing={**base["signing"], "ml-dsa-65": None}),
+            ErrorCode.KEY_FORMAT,
+        ),
+        (
+            "Ed25519 key of small order",
+            doc(signing={**base["signing"], "ed25519": ONE.hex()}),
+            ErrorCode.KEY_FORMAT,
+        ),
         (
             "unknown algorithm",
             doc(signing={**base["signing"], "alg": "ed448"}),
@@ -210,10 +234,18 @@ def _bundle_cases() -> list[dict[str, object]]:
         ("X25519 key of 31 bytes", doc(x25519=enc["x25519"][:62]), fmt),
         ("X25519 key in upper-case hex", doc(x25519=enc["x25519"].upper()), fmt),
         ("X25519 key is a low-order point", doc(x25519="00" * 32), fmt),
+        ("X25519 key is a point of order 8", doc(x25519=X_ORDER_8.hex()), fmt),
+        ("X25519 key with the high bit set", doc(x25519=_high_bit(x.x25519).hex()), fmt),
+        ("X25519 key not canonical (u = p + 2)", doc(x25519=P_PLUS_2.hex()), fmt),
         ("x25519 suite with an ML-KEM-768 key", doc(mlkem768=ml_hex), fmt),
         ("hybrid suite without ML-KEM-768 key", doc(suite=XWING.value), fmt),
         ("hybrid suite, ML-KEM-768 key null", doc(suite=XWING.value, mlkem768=None), fmt),
         ("ML-KEM-768 key of 1183 bytes", doc(suite=XWING.value, mlkem768=ml_hex[:-2]), fmt),
+        (
+            "ML-KEM-768 key fails the modulus check",
+            doc(suite=XWING.value, mlkem768=_coefficient_q(xw.mlkem768).hex()),  # type: ignore[arg-type]
+            fmt,
+        ),
         ("unknown member", doc(key_id=x.key_id.hex()), fmt),
         ("encryption section is a string", doc_text(base, enc["x25519"]), fmt),
         ("encryption section null", doc_text(base, None), fmt),
@@ -222,6 +254,68 @@ def _bundle_cases() -> list[dict[str, object]]:
         got = _error_of(lambda text=text: parse_public_key_bundle(text))  # type: ignore[misc]
         assert got == code, (desc, got)
         cases.append({"desc": desc, "document": text, "want_error": str(code)})
+    return cases
+
+
+def _high_bit(x25519: bytes) -> bytes:
+    """The same X25519 key with the (ignored) bit 255 set: a non-canonical encoding."""
+    return x25519[:31] + bytes([x25519[31] | 0x80])
+
+
+def _coefficient_q(mlkem768: bytes) -> bytes:
+    """An ML-KEM-768 key whose first coefficient is 3329 = q (FIPS 203 modulus check)."""
+    return bytes([0x01, (mlkem768[1] & 0xF0) | 0x0D]) + mlkem768[2:]
+
+
+def _encryption_record_cases() -> list[dict[str, object]]:
+    x = DecryptionKey.from_seed(SEEDS[0], X25519).public_key
+    xw = DecryptionKey.from_seed(SEEDS[0], XWING).public_key
+    x_rec, xw_rec = x.record(), xw.record()
+    ml = xw.mlkem768
+    assert ml is not None
+    sig = SigningKey.from_seed(SEEDS[0], ED).public_key
+    fmt, alg_err = ErrorCode.KEY_FORMAT, ErrorCode.KEY_ALGORITHM
+    good = encode(x_rec)
+    mutations: list[tuple[str, bytes, ErrorCode]] = [
+        ("unknown suite", encode({**x_rec, "suite": "p256"}), alg_err),
+        ("suite name in upper case", encode({**x_rec, "suite": "X25519"}), alg_err),
+        ("suite missing", encode({"x25519": x.x25519}), alg_err),
+        ("a signing key record", sig.to_bytes(), alg_err),
+        ("signing alg member added", encode({**x_rec, "alg": "ed25519"}), fmt),
+        ("X25519 key of 31 bytes", encode({**x_rec, "x25519": x.x25519[:31]}), fmt),
+        ("X25519 key as str", encode({**x_rec, "x25519": x.x25519.hex()}), fmt),
+        ("X25519 key is zero (low order)", encode({**x_rec, "x25519": bytes(32)}), fmt),
+        ("X25519 key is a point of order 8", encode({**x_rec, "x25519": X_ORDER_8}), fmt),
+        ("X25519 key with the high bit set", encode({**x_rec, "x25519": _high_bit(x.x25519)}), fmt),
+        ("X25519 key not canonical (u = p + 2)", encode({**x_rec, "x25519": P_PLUS_2}), fmt),
+        ("x25519 suite with an ML-KEM-768 part", encode({**x_rec, "mlkem768": ml}), fmt),
+        ("x25519 suite, ML-KEM-768 nil", encode({**x_rec, "mlkem768": None}), fmt),
+        ("hybrid suite, ML-KEM-768 absent", encode({**x_rec, "suite": XWING.value}), fmt),
+        ("hybrid suite, ML-KEM-768 nil", encode({**xw_rec, "mlkem768": None}), fmt),
+        ("ML-KEM-768 key of 1183 bytes", encode({**xw_rec, "mlkem768": ml[:-1]}), fmt),
+        ("ML-KEM-768 key of 1216 bytes", encode({**xw_rec, "mlkem768": ml + x.x25519}), fmt),
+        (
+            "ML-KEM-768 key fails the modulus check",
+            encode({**xw_rec, "mlkem768": _coefficient_q(ml)}),
+            fmt,
+        ),
+        ("record is an array", encode([x_rec["suite"], x.x25519]), fmt),
+        ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
+        ("truncated", good[:-1], ErrorCode.DECODE_TRUNCATED),
+        (
+            "keys unsorted",
+            b"\x82\xa6x25519\xc4\x20" + x.x25519 + b"\xa5suite\xa6x25519",
+            ErrorCode.DECODE_UNSORTED_KEYS,
+        ),
+    ]
+    cases: list[dict[str, object]] = [
+        {"desc": "valid x25519 record", "record": good.hex(), "key_id": x.key_id.hex()},
+        {"desc": "valid hybrid record", "record": xw.to_bytes().hex(), "key_id": xw.key_id.hex()},
+    ]
+    for desc, data, code in mutations:
+        got = _error_of(lambda data=data: EncryptionPublicKey.from_bytes(data))  # type: ignore[misc]
+        assert got == code, (desc, got)
+        cases.append({"desc": desc, "record": data.hex(), "want_error": str(code)})
     return cases
 
 
@@ -251,6 +345,13 @@ def generate() -> dict[str, object]:
                 "encryption key record, key id"
             ),
             "cases": _encryption_key_id_cases(),
+        },
+        "encryption_key_records": {
+            "desc": (
+                "EncryptionPublicKey.from_bytes(record): valid encryption key records and "
+                "rejected mutations"
+            ),
+            "cases": _encryption_record_cases(),
         },
         "public_key_bundles": {
             "desc": (

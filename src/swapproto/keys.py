@@ -114,6 +114,13 @@ _BLOCK_KINDS: Final = (
 )
 # X25519 with any clamped scalar maps exactly the low-order points to zero.
 _LOW_ORDER_PROBE: Final = x25519.X25519PrivateKey.from_private_bytes(bytes([0x5A]) * 32)
+_P25519: Final = 2**255 - 19
+_Y_MASK: Final = (1 << 255) - 1
+_ED_Y8: Final = int.from_bytes(
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"), "little"
+)
+# The y coordinates of the eight edwards25519 points of small order (orders 1, 2, 4, 8).
+_ED_SMALL_ORDER_Y: Final = frozenset({1, _P25519 - 1, 0, _ED_Y8, _P25519 - _ED_Y8})
 
 
 def _fail(message: str, code: ErrorCode = ErrorCode.KEY_FORMAT) -> NoReturn:
@@ -124,6 +131,17 @@ def _parse_alg(alg: object) -> KeyAlgorithm:
     if isinstance(alg, str) and alg in {a.value for a in KeyAlgorithm}:
         return KeyAlgorithm(alg)
     _fail("unsupported key algorithm", ErrorCode.KEY_ALGORITHM)
+
+
+def _check_ed25519_point(raw: bytes) -> None:
+    """Refuse non-canonical encodings (``y >= p``) and the points of small order.
+
+    A small-order key verifies signatures that nobody made (e.g. the identity accepts
+    ``R = B, S = 1`` for every message); a non-canonical one is a second name for a key.
+    """
+    y = int.from_bytes(raw, "little") & _Y_MASK
+    if y >= _P25519 or y in _ED_SMALL_ORDER_Y:
+        _fail("an Ed25519 public key must be a canonical point of large order")
 
 
 @lru_cache(maxsize=1024)
@@ -158,6 +176,7 @@ class PublicKey:
                 _fail("an ed25519 key has no ML-DSA-65 component")
         elif type(self.ml_dsa_65) is not bytes or len(self.ml_dsa_65) != _ML_PUBLIC_SIZE:
             _fail("an ML-DSA-65 public key is 1952 bytes")
+        _check_ed25519_point(self.ed25519)
         try:
             _ed_public(self.ed25519)
             if self.ml_dsa_65 is not None:
@@ -420,6 +439,8 @@ _HpkePrivate = x25519.X25519PrivateKey | hpke.MLKEM768X25519PrivateKey
 
 @lru_cache(maxsize=256)
 def _hpke_public(x25519_raw: bytes, mlkem768_raw: bytes | None) -> _HpkePublic:
+    if x25519_raw[31] & 0x80 or int.from_bytes(x25519_raw, "little") >= _P25519:
+        raise ValueError("non-canonical X25519 public key")  # a second name for a key
     x = x25519.X25519PublicKey.from_public_bytes(x25519_raw)
     _LOW_ORDER_PROBE.exchange(x)  # ValueError for the low-order points
     if mlkem768_raw is None:
@@ -703,6 +724,8 @@ def parse_public_key_bundle(text: str | bytes) -> PublicKeyBundle:
     except (ValueError, ValidationError, RecursionError) as exc:  # JSON, UTF-8 and schema errors
         _fail(f"public key file is malformed ({type(exc).__name__})")
     s = doc.signing
+    if "ml_dsa_65" in s.model_fields_set and s.ml_dsa_65 is None:
+        _fail("a signing member is absent, never null")
     ml = None if s.ml_dsa_65 is None else bytes.fromhex(s.ml_dsa_65)
     key = PublicKey(_parse_alg(s.alg), bytes.fromhex(s.ed25519), ml)
     if key.key_id.hex() != doc.key_id:
