@@ -13,7 +13,8 @@ content key, so sealed blobs differ between runs; their checks do not).
 * :func:`run_exchange`: an honest exchange up to a given step, returning the message
   envelopes in order, the revealed blobs and the terms;
 * :class:`Link`: two parties and an observer joined by a fake link (h11 style);
-* :func:`forge` and :func:`resign`: signed messages with any content, for attacks;
+* :func:`forge` and :func:`resign`: signed messages with any content, for attacks
+  (:func:`statement_for` gives the commit statement a receiver accepts);
 * :func:`verify`, :func:`failures`, :func:`evidence_of`: transcript reports, briefly.
 """
 
@@ -261,6 +262,15 @@ def build_list(
 def nonce_for(role: str, label: str = "") -> bytes:
     """The commitment nonce of ``role`` in the kit (fixed; real nonces are random)."""
     return hashlib.sha256(f"swapproto test nonce {role} {label}".encode()).digest()
+
+
+def statement_for(
+    terms: Terms, role: str, when: int = NOW, list_name: str = LIST
+) -> dict[str, Any] | None:
+    """The ``statement`` member of ``role``'s commit dated ``when``: the completeness
+    statement under ``all-for-all``, else ``None`` (``spec/handshake.md`` §3.6)."""
+    text = completeness_statement(terms, role, list_name, when)
+    return None if text is None else {"as_of": when, "text": text}
 
 
 def content_for(

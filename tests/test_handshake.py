@@ -15,7 +15,13 @@ import pytest
 
 import exchange_kit as kit
 from swapproto.envelope import SignedEnvelope
-from swapproto.errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from swapproto.errors import (
+    ErrorCode,
+    InputError,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+)
 from swapproto.handshake import (
     PARTIES,
     TRANSITIONS,
@@ -78,8 +84,16 @@ def reveal_body(x: kit.Exchange, role: str, **changes: Any) -> dict[str, Any]:
     return body
 
 
-def commit_body(digest: bytes, *, nonce: bytes | None = None, **changes: Any) -> dict[str, Any]:
-    statement = {"as_of": kit.NOW, "text": "complete"}
+def statement_of(role: str, when: int = kit.NOW, terms: Terms | None = None) -> dict[str, Any]:
+    """The completeness statement ``role`` must sign in a commit dated ``when``."""
+    text = completeness_statement(terms or kit.make_terms(), role, kit.LIST, when)
+    return {"as_of": when, "text": text}
+
+
+def commit_body(
+    digest: bytes, *, nonce: bytes | None = None, role: str = "a", **changes: Any
+) -> dict[str, Any]:
+    statement = statement_of(role)
     body = {
         "commitment": commitment(nonce or kit.nonce_for("x"), digest),
         "list": kit.LIST,
@@ -352,12 +366,34 @@ def test_committing_twice_is_refused(exchange: kit.Exchange) -> None:
     party = exchange.party("a", upto=4)
     digest = exchange.lists["a"].digest
     local_refuses(
-        lambda: party.commit(kit.LIST, digest, nonce=b"\x01" * 32, now=kit.NOW, statement="x"),
+        lambda: party.commit(
+            kit.LIST, digest, nonce=b"\x01" * 32, now=kit.NOW, statement=statement_of("a")["text"]
+        ),
         "COMMIT is illegal for a in phase COMMITTED",
     )
     deps = ids(exchange, "a-terms-sign", "b-terms-sign")
     forged = kit.forge(COMMIT, commit_body(digest), sender="a", seq=2, deps=deps)
     remote_refuses(exchange.observer(4), forged, "COMMIT is illegal for a in phase COMMITTED")
+
+
+@pytest.mark.parametrize(("nonce", "digest"), [(b"\1" * 31, None), (None, b"\0" * 16)])
+def test_a_commitment_needs_32_byte_inputs(
+    exchange: kit.Exchange, nonce: bytes | None, digest: bytes | None
+) -> None:
+    party = exchange.party("a", upto=2)
+    info = local_refuses(
+        lambda: party.commit(
+            kit.LIST,
+            digest or exchange.lists["a"].digest,
+            nonce=nonce or kit.nonce_for("a"),
+            now=kit.NOW,
+            statement=statement_of("a")["text"],
+        ),
+        "commitment inputs must be 32 bytes",
+    )
+    assert info.value.details["cause"] == ErrorCode.VERIFY_DIGEST
+    assert party.errored
+    assert party.next_seq("a") == 1  # nothing was made
 
 
 def test_committing_to_a_list_not_in_the_terms_is_refused(exchange: kit.Exchange) -> None:
@@ -387,10 +423,30 @@ def test_a_commit_must_rest_on_both_signatures(exchange: kit.Exchange) -> None:
     [
         ({"commitment": b"\0" * 31}, "commitment must be 32 bytes"),
         ({"statement": None}, "must carry the completeness statement"),
-        ({"statement": {"as_of": kit.NOW, "text": ""}}, "statement must be"),
+        ({"statement": {"as_of": kit.NOW, "text": ""}}, "not the agreed wording"),
         ({"statement": "complete"}, "statement must be"),
+        ({"statement": {"as_of": kit.NOW}}, "statement must be"),
+        ({"statement": {"as_of": str(kit.NOW), "text": "x"}}, "statement must be"),
+        (
+            {"statement": {"as_of": kit.NOW, "text": "Ukraine declares list 'pows' complete."}},
+            "not the agreed wording",
+        ),
+        ({"statement": statement_of("b")}, "not the agreed wording"),  # b's words, a's commit
+        ({"statement": statement_of("a", kit.NOW - 86400)}, r"as_of = created_at"),
+        ({"statement": {**statement_of("a"), "as_of": kit.NOW + 1}}, r"as_of = created_at"),
     ],
-    ids=["short commitment", "no statement", "empty statement", "statement as text"],
+    ids=[
+        "short commitment",
+        "no statement",
+        "empty statement",
+        "statement as text",
+        "statement without text",
+        "as_of not an int",
+        "weaker words",
+        "the other party's words",
+        "dated the day before",
+        "as_of a second off",
+    ],
 )
 def test_malformed_commits_are_refused(
     exchange: kit.Exchange, changes: dict[str, Any], match: str
@@ -411,14 +467,98 @@ def test_an_all_for_all_commit_needs_the_completeness_statement(exchange: kit.Ex
     )
 
 
+@pytest.mark.parametrize(
+    ("statement", "match"),
+    [
+        ("Ukraine declares list 'pows' complete.", "not the agreed wording"),
+        ("", "not the agreed wording"),
+        (statement_of("a", kit.NOW - 86400)["text"], "not the agreed wording"),
+    ],
+    ids=["weaker words", "empty", "another day's words"],
+)
+def test_a_party_cannot_sign_other_words(
+    exchange: kit.Exchange, statement: str, match: str
+) -> None:
+    party = exchange.party("a", upto=2)
+    local_refuses(
+        lambda: party.commit(
+            kit.LIST,
+            exchange.lists["a"].digest,
+            nonce=kit.nonce_for("a"),
+            now=kit.NOW,
+            statement=statement,
+        ),
+        match,
+    )
+    assert party.errored
+
+
+def test_a_statement_dated_when_the_commit_is_accepted() -> None:
+    """The words follow the commit's date: a commit on another day says that day."""
+    x = kit.honest("terms-agreed")
+    later = kit.NOW + 3 * 86400
+    party = x.party("a")
+    text = completeness_statement(x.terms, "a", kit.LIST, later)
+    assert text is not None
+    assert text.endswith("as of 2025-06-06.")
+    envelope = party.commit(
+        kit.LIST, x.lists["a"].digest, nonce=kit.nonce_for("a"), now=later, statement=text
+    )
+    assert kit.payload_of(envelope)["body"]["statement"] == {"as_of": later, "text": text}
+    assert x.observer().receive(envelope)
+
+
+COUNT_RULES = [("exact-count", 20), ("min-count", 1), ("equal-count", None)]
+
+
+@pytest.mark.parametrize(("rule", "count"), COUNT_RULES, ids=[r for r, _ in COUNT_RULES])
+def test_other_rules_carry_no_statement(rule: str, count: int | None) -> None:
+    terms = kit.make_terms(rule=rule, count=count)
+    x = kit.run_exchange(terms, until="terms-agreed")
+    assert completeness_statement(terms, "a", kit.LIST, kit.NOW) is None
+    party = x.party("a")
+    local_refuses(
+        lambda: party.commit(
+            kit.LIST,
+            x.lists["a"].digest,
+            nonce=kit.nonce_for("a"),
+            now=kit.NOW,
+            statement=statement_of("a", terms=kit.make_terms())["text"],
+        ),
+        f"a commit under {rule} carries no completeness statement",
+    )
+    deps = ids(x, "a-terms-sign", "b-terms-sign")
+    body = commit_body(x.lists["a"].digest)  # carries the all-for-all words
+    forged = kit.forge(COMMIT, body, sender="a", seq=1, deps=deps, terms=terms)
+    remote_refuses(x.observer(), forged, "carries no completeness statement")
+    honest = kit.run_exchange(terms)  # the kit commits with statement None under these rules
+    assert honest.observer().phase("b") is Phase.DONE
+    assert kit.payload_of(honest["a-commit"])["body"]["statement"] is None
+
+
 def test_completeness_statement() -> None:
     terms = kit.make_terms()
     text = completeness_statement(terms, "a", kit.LIST, kit.NOW)
-    assert text is not None
-    assert text.startswith("Ukraine declares list 'pows' complete")
-    assert text.endswith("as of 2025-06-03.")
+    assert text == (
+        "Ukraine declares list 'pows' complete: it names every person it holds who is "
+        "eligible under the agreed terms, as of 2025-06-03."
+    )
+    other = completeness_statement(terms, "b", kit.LIST, kit.NOW)
+    assert other is not None
+    assert other.startswith("Russian Federation declares list 'pows' complete")
     counted = kit.make_terms(rule="exact-count", count=20)
     assert completeness_statement(counted, "a", kit.LIST, kit.NOW) is None
+
+
+def test_a_commit_dated_past_the_calendar_is_refused(exchange: kit.Exchange) -> None:
+    with pytest.raises(InputError) as info:
+        completeness_statement(exchange.terms, "a", kit.LIST, 2**62)
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    deps = ids(exchange, "a-terms-sign", "b-terms-sign")
+    body = commit_body(exchange.lists["a"].digest, statement={"as_of": 2**62, "text": "x"})
+    forged = kit.forge(COMMIT, body, sender="a", seq=1, deps=deps, created_at=2**62)
+    info2 = remote_refuses(exchange.observer(2), forged, "UTC calendar date")
+    assert info2.value.details["cause"] == ErrorCode.INPUT_INVALID
 
 
 # --- reveals ----------------------------------------------------------------------------------
@@ -522,7 +662,7 @@ def test_a_manifest_of_another_exchange_is_refused(exchange: kit.Exchange) -> No
     foreign = kit.build_list(other, "a")
     nonce = kit.nonce_for("a", "foreign")
     deps = ids(exchange, "a-terms-sign", "b-terms-sign")
-    body = commit_body(foreign.digest, nonce=nonce, statement={"as_of": kit.NOW, "text": "all"})
+    body = commit_body(foreign.digest, nonce=nonce)
     commit = kit.forge(COMMIT, body, sender="a", seq=1, deps=deps)
     observer = exchange.observer(2)
     observer.receive(commit)
@@ -646,9 +786,33 @@ def test_nothing_is_accepted_after_an_abort(
             MOVES[move](party, exchange)
     deps = ids(exchange, "a-terms-sign", "b-terms-sign")
     forged = kit.forge(
-        COMMIT, commit_body(exchange.lists[other].digest), sender=other, seq=1, deps=deps
+        COMMIT,
+        commit_body(exchange.lists[other].digest, role=other),
+        sender=other,
+        seq=1,
+        deps=deps,
     )
     remote_refuses(observer, forged, "aborted")
+
+
+def test_terms_signatures_and_aborts_are_tracked_apart_from_phases(
+    exchange: kit.Exchange,
+) -> None:
+    """ABORTED is a later phase than TERMS_SIGNED, but an abort is not a signature."""
+    observer = exchange.observer(1)  # a signed
+    assert (observer.terms_signed("a"), observer.terms_signed("b")) == (True, False)
+    assert not observer.terms_agreed
+    abort = exchange.party("b", upto=1).abort("no deal", now=kit.NOW)
+    observer.receive(abort)
+    assert observer.phase("b") is Phase.ABORTED
+    assert observer.phase("b") >= Phase.TERMS_SIGNED
+    assert not observer.terms_signed("b")
+    assert not observer.terms_agreed
+    aborted = observer.abort_of("b")
+    assert aborted is not None
+    assert aborted.id == message_id(abort)
+    assert observer.abort_of("a") is None
+    assert exchange.observer(2).terms_agreed
 
 
 def test_no_abort_after_the_verdict(exchange: kit.Exchange) -> None:

@@ -61,6 +61,21 @@ def test_every_tag_is_documented_in_the_spec() -> None:
         assert f"`{tag.value}`" in text, tag
 
 
+def test_the_registry_table_lists_exactly_the_tags() -> None:
+    """``spec/hashing.md`` §2 has one row per tag, in the enum's order, and no other."""
+    text = SPEC.read_text(encoding="utf-8")
+    section = text.split("## 2. Registry", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `swapproto/")]
+    listed = [row.split("`")[1] for row in rows]
+    assert listed == [tag.value for tag in Tag]
+
+
+def test_message_ids_and_envelope_ids_have_their_own_tags() -> None:
+    assert Tag.MESSAGE_ID.value == "swapproto/v1/message-id"
+    assert Tag.ENVELOPE_ID.value == "swapproto/v1/envelope-id"
+    assert tagged_hash(Tag.MESSAGE_ID, b"m") != tagged_hash(Tag.ENVELOPE_ID, b"m")
+
+
 def test_sha256_and_digest_equal() -> None:
     assert sha256(b"abc") == hashlib.sha256(b"abc").digest()
     assert sha256([b"a", b"bc"]) == sha256(b"abc")

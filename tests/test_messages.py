@@ -90,13 +90,41 @@ def test_body_keys_are_sorted_per_type() -> None:
 # --- ids -------------------------------------------------------------------------------------
 
 
-def test_message_id_is_the_unsigned_envelope_hash(terms: Terms) -> None:
+def test_message_id_is_the_unsigned_envelope_hash_under_its_own_tag(terms: Terms) -> None:
     envelope = kit.forge(MessageType.ABORT, {"reason": "x"}, sender="a", seq=0)
-    unsigned = {"payload": envelope.payload, "signatures": [], "type": envelope.payload_type}
-    expected = tagged_hash(Tag.ENVELOPE_ID, encode({**unsigned, "v": 1}))
+    unsigned = encode(
+        {"payload": envelope.payload, "signatures": [], "type": envelope.payload_type, "v": 1}
+    )
+    expected = tagged_hash(Tag.MESSAGE_ID, unsigned)
     assert message_id(envelope) == expected
     assert message_id(envelope) != envelope.envelope_id
+    assert message_id(envelope) != tagged_hash(Tag.ENVELOPE_ID, unsigned)  # domain separated
     assert parse_message(envelope, terms.trust_policy()).id == expected
+
+
+def test_message_id_worked_example_of_the_spec() -> None:
+    """``spec/handshake.md`` §3.3: the unsigned envelope bytes and the message id."""
+    payload = {
+        "body": {"reason": "stop"},
+        "created_at": 1748908800,
+        "deps": [],
+        "exchange": b"\x11" * 32,
+        "sender": "a",
+        "seq": 0,
+    }
+    envelope = sign_envelope(MessageType.ABORT.value, payload, [kit.keys().a])
+    assert len(envelope.payload) == 98
+    unsigned = encode(
+        {"payload": envelope.payload, "signatures": [], "type": "swapproto/abort/v1", "v": 1}
+    )
+    assert len(unsigned) == 148
+    assert unsigned.startswith(bytes.fromhex("84a77061796c6f6164c462"))
+    assert unsigned.endswith(
+        bytes.fromhex("a474797065b27377617070726f746f2f61626f72742f7631a17601")
+    )
+    assert message_id(envelope).hex() == (
+        "8f63f338b26960cf955b1c4a93350cc1ceaca1073b00e22071d201212daaa21b"
+    )
 
 
 def test_message_id_ignores_the_signature_set(terms: Terms) -> None:

@@ -98,7 +98,10 @@ def test_report_structure_and_json_for_each_state(state: str) -> None:
         "messages",
         "checks",
         "lists",
+        "fingerprints",
     }
+    assert doc["fingerprints"] == dict(report.named_fingerprints)
+    assert doc["fingerprints"]["exchange"] == x.terms.fingerprint
     assert doc["ok"] is report.ok
     assert doc["state"] == state
     assert doc["exchange_id"] == x.terms.exchange_id.hex()
@@ -114,15 +117,37 @@ def test_report_structure_and_json_for_each_state(state: str) -> None:
     )
 
 
+DEADLINE_CHECKS = {
+    "commits by the deadline",
+    "reveals by the deadline",
+    "no withheld commits",
+    "no withholding",
+}
+
+
 def test_deadline_checks_only_with_a_time(exchange: kit.Exchange) -> None:
     without = verify(exchange)
-    names = {c.name for c in without.checks}
-    assert not names & {"commits by the deadline", "reveals by the deadline", "no withholding"}
-    before = {c.name for c in verify(exchange, now=kit.NOW).checks}
-    assert {"commits by the deadline", "reveals by the deadline"} <= before
-    assert "no withholding" not in before  # reveal_by has not passed
+    assert not {c.name for c in without.checks} & DEADLINE_CHECKS
+    before = [c.name for c in verify(exchange, now=kit.COMMIT_BY).checks]
+    assert [n for n in before if n in DEADLINE_CHECKS] == [
+        "commits by the deadline",
+        "reveals by the deadline",
+    ]
+    between = [c.name for c in verify(exchange, now=kit.REVEAL_BY).checks]
+    assert [n for n in between if n in DEADLINE_CHECKS] == [
+        "commits by the deadline",
+        "reveals by the deadline",
+        "no withheld commits",
+    ]
     after = verify(exchange, now=kit.AFTER_REVEAL_BY)
-    assert check(after, "no withholding").ok
+    assert [c.name for c in after.checks][-4:] == [
+        "commits by the deadline",
+        "reveals by the deadline",
+        "no withheld commits",
+        "no withholding",
+    ]
+    assert after.ok
+    assert check(after, "no withheld commits").detail == "every list was committed by commit_by"
 
 
 def test_an_empty_transcript_with_terms(terms: Terms) -> None:
@@ -177,17 +202,163 @@ def test_copies_of_a_message_are_not_equivocation(exchange: kit.Exchange) -> Non
     assert report.state == "agreed"
 
 
-def test_fingerprints_cover_exchange_commitments_roots_and_headers(
+def test_fingerprints_cover_exchange_commitments_roots_headers_and_transcript(
     exchange: kit.Exchange,
 ) -> None:
     report = verify(exchange)
     assert report.fingerprints[0] == exchange.terms.fingerprint
+    named = dict(report.named_fingerprints)
+    assert list(named) == [
+        "exchange",
+        "commitment a/pows",
+        "root a/pows",
+        "header a/pows",
+        "commitment b/pows",
+        "root b/pows",
+        "header b/pows",
+        "transcript",
+    ]
+    assert named["exchange"] == exchange.terms.fingerprint
     for role in "ab":
         built = exchange.lists[role]
-        assert fingerprint(built.digest) in report.fingerprints
+        header = exchange.observer().revealed_header(role, kit.LIST)
+        assert named[f"header {role}/pows"] == fingerprint(built.digest)
+        assert named[f"root {role}/pows"] == fingerprint(header.header.root)
         commit = kit.payload_of(exchange[f"{role}-commit"])["body"]["commitment"]
-        assert fingerprint(commit) in report.fingerprints
-    assert len(report.fingerprints) == 7
+        assert named[f"commitment {role}/pows"] == fingerprint(commit)
+    # What `swapproto accept` prints: the digest the party signed in its verdict.
+    seen = kit.payload_of(exchange["a-verdict"])["body"]["seen"]
+    assert (
+        named["transcript"] == fingerprint(seen) == fingerprint(exchange.party("a").seen_digest())
+    )
+    assert report.fingerprints == tuple(named.values())
+    assert report.to_json()["fingerprints"] == named
+
+
+@pytest.mark.parametrize("state", ["terms-agreed", "committed"])
+def test_fingerprints_follow_what_was_accepted(state: str) -> None:
+    x = kit.honest(state)
+    named = dict(verify(x).named_fingerprints)
+    commits = [k for k in named if k.startswith("commitment")]
+    assert commits == (
+        [] if state == "terms-agreed" else ["commitment a/pows", "commitment b/pows"]
+    )
+    assert not [k for k in named if k.startswith(("root", "header"))]
+    assert named["transcript"] == fingerprint(x.observer().seen_digest())
+
+
+def test_a_transcript_fingerprint_changes_with_what_was_shown(exchange: kit.Exchange) -> None:
+    full = dict(verify(exchange).named_fingerprints)["transcript"]
+    partial = dict(verify(exchange, exchange.without("b-reveal")).named_fingerprints)
+    assert partial["transcript"] != full
+    assert "root b/pows" not in partial
+
+
+def test_no_fingerprints_without_terms() -> None:
+    report = verify_transcript([])
+    assert report.fingerprints == ()
+    assert report.to_json()["fingerprints"] == {}
+
+
+def test_a_verdict_without_a_digest_fails_the_verdict_check(exchange: kit.Exchange) -> None:
+    """A verdict whose ``seen`` is not a digest covers no transcript: check 10 fails."""
+    bad = kit.resign(exchange["b-verdict"], kit.keys().signing("b"), body={"seen": "all"})
+    items = [*exchange.without("b-verdict"), ("b-verdict", bad.to_bytes())]
+    report = verify(exchange, items)
+    assert failed(report) == [
+        "protocol order (commit-then-reveal)",
+        "verdicts cover the same transcript",
+    ]
+    assert check(report, "verdicts cover the same transcript").evidence == ("b signed no digest",)
+
+
+# --- withholding ----------------------------------------------------------------------------
+
+
+def with_messages(x: kit.Exchange, *extra: tuple[str, Any]) -> kit.Exchange:
+    return kit.Exchange(x.terms, (*x.messages, *extra), x.blobs, x.lists, x.contents)
+
+
+def test_nobody_committing_names_both_parties_after_commit_by() -> None:
+    x = kit.honest("terms-agreed")
+    report = verify(x, now=kit.COMMIT_BY + 1)
+    assert failed(report) == ["no withheld commits"]
+    assert check(report, "no withheld commits").evidence == (
+        f"a did not commit to pows by {kit.COMMIT_BY}",
+        f"b did not commit to pows by {kit.COMMIT_BY}",
+    )
+    assert report.state == "terms-agreed"
+
+
+def test_commit_by_itself_is_still_in_time() -> None:
+    report = verify(kit.honest("terms-agreed"), now=kit.COMMIT_BY)
+    assert report.ok
+    assert "no withheld commits" not in {c.name for c in report.checks}
+
+
+def test_unsigned_terms_owe_no_commits() -> None:
+    """Terms signed by one party are not in force: nobody owes a commit (check 7 fails)."""
+    report = verify(kit.honest("terms-proposed"), now=kit.AFTER_REVEAL_BY)
+    assert failed(report) == ["terms signed by both parties"]
+    assert "no withheld commits" not in {c.name for c in report.checks}
+    detail = check(report, "terms signed by both parties").detail
+    assert detail == "signed by: a (terms are in force only once both sign)"
+
+
+def test_an_abort_before_signing_is_not_a_signature() -> None:
+    x = kit.honest("terms-proposed")
+    abort = x.party("b").abort("no deal", now=kit.NOW)
+    report = verify(with_messages(x, ("b-abort", abort)), now=kit.AFTER_REVEAL_BY)
+    assert report.state == "aborted"
+    assert failed(report) == ["terms signed by both parties"]
+    assert check(report, "terms signed by both parties").detail.startswith("signed by: a ")
+
+
+@pytest.mark.parametrize(
+    ("aborter", "dated", "named"),
+    [
+        ("a", kit.NOW, ["a"]),  # its own abort does not excuse a; it cut b off
+        ("b", kit.NOW, ["b"]),
+        ("a", kit.COMMIT_BY, ["a"]),  # dated on the deadline: b was cut off in time
+        ("a", kit.COMMIT_BY + 1, ["a", "b"]),  # b's time had run out before a aborted
+    ],
+    ids=["a aborts", "b aborts", "a aborts at commit_by", "a aborts after commit_by"],
+)
+def test_an_abort_excuses_only_the_other_party_and_only_before_the_deadline(
+    aborter: str, dated: int, named: list[str]
+) -> None:
+    x = kit.honest("terms-agreed")
+    abort = x.party(aborter).abort("talks broke down", now=dated)
+    report = verify(with_messages(x, (f"{aborter}-abort", abort)), now=kit.AFTER_REVEAL_BY)
+    assert report.state == "aborted"
+    assert failed(report) == ["no withheld commits"]
+    evidence = check(report, "no withheld commits").evidence
+    assert [e.split()[0] for e in evidence] == named
+
+
+def test_an_abort_after_both_commits_excuses_the_other_from_revealing() -> None:
+    x = kit.honest("committed")
+    abort = x.party("a").abort("talks broke down", now=kit.NOW)
+    report = verify(with_messages(x, ("a-abort", abort)), now=kit.AFTER_REVEAL_BY)
+    assert failed(report) == ["no withholding"]
+    assert check(report, "no withholding").evidence == (
+        f"a committed to pows but did not reveal by {kit.REVEAL_BY}",
+    )
+    assert check(report, "no withheld commits").ok
+
+
+def test_an_abort_instead_of_the_second_reveal_is_withholding() -> None:
+    """a revealed; b saw a's list and aborted rather than reveal its own."""
+    x = kit.honest("revealed")
+    party = x.party("b", upto=5)
+    abort = party.abort("we changed our mind", now=kit.NOW)
+    items = [*x.without("b-reveal"), ("b-abort", abort.to_bytes())]
+    report = verify(x, items, now=kit.AFTER_REVEAL_BY)
+    assert report.state == "aborted"
+    assert failed(report) == ["no withholding"]
+    assert check(report, "no withholding").evidence == (
+        f"b committed to pows but did not reveal by {kit.REVEAL_BY}",
+    )
 
 
 # --- content ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from helpers import load_vectors
 from swapproto.envelope import SignedEnvelope
+from swapproto.hashing import fingerprint
 from swapproto.keys import SigningKey
 from swapproto.messages import message_id, transcript_digest
 from swapproto.terms import Terms
@@ -39,6 +40,7 @@ def valid_items() -> list[tuple[str, bytes]]:
 
 def summary(report: TranscriptReport) -> dict[str, Any]:
     return {
+        "fingerprints": dict(report.named_fingerprints),
         "ok": report.ok,
         "state": report.state,
         "exchange_id": report.exchange_id.hex() if report.exchange_id else None,
@@ -78,6 +80,16 @@ def test_valid_report() -> None:
 def test_valid_report_with_terms_from_the_messages() -> None:
     report = verify_transcript(valid_items(), blobs=Blobs(valid_blobs()), now=VALID["now"])
     assert summary(report) == VALID["expected"]
+
+
+def test_valid_fingerprints_name_the_exchange_and_the_signed_transcript() -> None:
+    fingerprints = VALID["expected"]["fingerprints"]
+    assert fingerprints["exchange"] == fingerprint(bytes.fromhex(VALID["exchange_id"]))
+    assert fingerprints["transcript"] == fingerprint(bytes.fromhex(VALID["seen_digest"]))
+    assert sorted(fingerprints) == sorted(
+        ["exchange", "transcript"]
+        + [f"{what} {role}/pows" for what in ("commitment", "root", "header") for role in "ab"]
+    )
 
 
 def test_valid_with_copies() -> None:

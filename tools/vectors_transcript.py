@@ -277,6 +277,7 @@ def _flip(data: bytes, position: int) -> bytes:
 
 def _report_json(report: TranscriptReport) -> dict[str, Any]:
     return {
+        "fingerprints": dict(report.named_fingerprints),
         "ok": report.ok,
         "state": report.state,
         "exchange_id": report.exchange_id.hex() if report.exchange_id else None,
@@ -323,9 +324,14 @@ def _valid(run: _Run) -> dict[str, Any]:
     }
 
 
+def _statement(as_of: int) -> dict[str, Any]:
+    """a's completeness statement for the vector list, dated ``as_of``."""
+    return {"as_of": as_of, "text": completeness_statement(make_terms(), "a", LIST, as_of)}
+
+
 def _extras(run: _Run) -> tuple[dict[str, SignedEnvelope], dict[str, Terms]]:
     m, terms = run.messages, run.terms
-    signs = [run.id("a-terms-sign"), run.id("b-terms-sign")]
+    signs = sorted([run.id("a-terms-sign"), run.id("b-terms-sign")])
     changed = build(terms, "a", [*RECORDS["a"][:2], OTHER_PRISONER], "a/changed")
     other_terms = make_terms(label="Another vector exchange")
     other_commit = make_message(
@@ -368,7 +374,20 @@ def _extras(run: _Run) -> tuple[dict[str, SignedEnvelope], dict[str, Terms]]:
         "b-commit-zero-signature": zero_signature,
         "a-commit-by-outsider": _resign(m["a-commit"], "outsider"),
         "b-verdict-other-digest": _resign(m["b-verdict"], "b", body={"seen": b"\x11" * 32}),
-        "a-commit-late": _resign(m["a-commit"], "a", created_at=COMMIT_BY + 1),
+        "a-commit-late": _resign(
+            m["a-commit"],
+            "a",
+            created_at=COMMIT_BY + 1,
+            body={"statement": _statement(COMMIT_BY + 1)},
+        ),
+        "a-commit-weaker-statement": _resign(
+            m["a-commit"],
+            "a",
+            body={"statement": {"as_of": NOW, "text": "Ukraine declares list 'pows' complete."}},
+        ),
+        "a-commit-statement-other-date": _resign(
+            m["a-commit"], "a", body={"statement": _statement(NOW - 86400)}
+        ),
         "a-terms-sign-other-terms": _resign(
             m["a-terms-sign"], "a", body={"terms": two_of_a.to_bytes()}
         ),
@@ -454,6 +473,14 @@ def _cases(run: _Run) -> list[dict[str, Any]]:
             "state": "committed",
         },
         {
+            "desc": "withheld commit: b signed the terms, never committed, verified after"
+            " commit_by",
+            "messages": ["a-terms-sign", "b-terms-sign", "a-commit"],
+            "now": AFTER_REVEAL_BY,
+            "fails": "no withheld commits",
+            "state": "terms-agreed",
+        },
+        {
             "desc": "late reveal: b's reveal is dated after reveal_by",
             "messages": _replace("b-reveal", "b-reveal-late", drop=("a-verdict", "b-verdict")),
             "now": AFTER_REVEAL_BY,
@@ -463,6 +490,16 @@ def _cases(run: _Run) -> list[dict[str, Any]]:
             "desc": "late commit: a's commit is dated after commit_by",
             "messages": _replace("a-commit", "a-commit-late", drop=ALL[4:]),
             "fails": "commits by the deadline",
+        },
+        {
+            "desc": "weaker words: a's all-for-all commit signs another statement text",
+            "messages": _replace("a-commit", "a-commit-weaker-statement", drop=ALL[4:]),
+            "fails": protocol,
+        },
+        {
+            "desc": "statement dated otherwise: as_of is not the commit's created_at",
+            "messages": _replace("a-commit", "a-commit-statement-other-date", drop=ALL[4:]),
+            "fails": protocol,
         },
         {
             "desc": "forged signature: b's commit carries a signature of 64 zero bytes",

@@ -12,7 +12,7 @@ terminal ``ERROR`` state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -201,6 +201,7 @@ class _Side:
     commits: dict[str, Message] = field(default_factory=dict)
     reveals: dict[str, Message] = field(default_factory=dict)
     terms_sign: Message | None = None
+    abort: Message | None = None
 
 
 class Observer:
@@ -235,6 +236,19 @@ class Observer:
     def aborted(self) -> bool:
         """Whether either party aborted."""
         return any(s.phase is Phase.ABORTED for s in self._sides.values())
+
+    def terms_signed(self, role: str) -> bool:
+        """Whether party ``role`` signed the terms (an abort is not a signature)."""
+        return self._sides[role].terms_sign is not None
+
+    @property
+    def terms_agreed(self) -> bool:
+        """Whether both parties signed the terms: only then are they in force."""
+        return all(s.terms_sign is not None for s in self._sides.values())
+
+    def abort_of(self, role: str) -> Message | None:
+        """The abort message of party ``role``, if it aborted."""
+        return self._sides[role].abort
 
     def commits(self, role: str) -> dict[str, Message]:
         """The commit messages of ``role`` by list."""
@@ -368,7 +382,7 @@ class Observer:
         side.terms_sign = message
         self._advance(message.sender, message.type)
         events: list[Event] = [TermsSigned(sender=message.sender, message_id=message.id)]
-        if all(s.phase >= Phase.TERMS_SIGNED for s in self._sides.values()):
+        if self.terms_agreed:
             events.append(
                 TermsAgreed(
                     sender=message.sender, message_id=message.id, exchange_id=self.exchange_id
@@ -460,6 +474,7 @@ class Observer:
     def _on_abort(self, message: Message, error: type[ProtocolError]) -> list[Event]:
         if type(message.body["reason"]) is not str:
             raise error("abort reason must be a string")
+        self._sides[message.sender].abort = message
         self._advance(message.sender, message.type)
         return [
             Aborted(sender=message.sender, message_id=message.id, reason=message.body["reason"])
@@ -493,7 +508,7 @@ def completeness_statement(terms: Terms, role: str, list_name: str, now: int) ->
     except (ValueError, OverflowError, OSError):
         raise InputError(f"time {now} cannot be written as a UTC calendar date") from None
     return (
-        f"{terms.party_name(role)} declares list {list_name!r} complete: it names every person "
+        f"{terms.party_name(role)} declares list '{list_name}' complete: it names every person "
         f"it holds who is eligible under the agreed terms, as of {day}."
     )
 
@@ -521,10 +536,7 @@ def _check_statement(terms: Terms, message: Message, error: type[ProtocolError])
         raise error("the completeness statement must be dated as its commit (as_of = created_at)")
     expected = completeness_statement(terms, message.sender, body["list"], message.created_at)
     if statement["text"] != expected:
-        raise error(
-            "the completeness statement is not the agreed wording"
-            f" (expected {expected!r})"
-        )
+        raise error(f"the completeness statement is not the agreed wording (expected {expected!r})")
 
 
 def _check_opening(
@@ -585,9 +597,15 @@ class Party(Observer):
             )
 
     def _make(
-        self, mtype: MessageType, body: dict[str, Any], *, now: int, deps: list[bytes]
+        self,
+        mtype: MessageType,
+        make_body: Callable[[], dict[str, Any]],
+        *,
+        now: int,
+        deps: list[bytes],
     ) -> SignedEnvelope:
         def build() -> list[Event]:
+            body = make_body()  # inside the guard: a bad argument is a local protocol error
             self._check_move(self.role, mtype, body.get("list"), LocalProtocolError)
             envelope = make_message(
                 mtype,
@@ -620,7 +638,7 @@ class Party(Observer):
     def sign_terms(self, *, now: int) -> SignedEnvelope:
         """Sign the terms."""
         return self._make(
-            MessageType.TERMS_SIGN, {"terms": self.terms.to_bytes()}, now=now, deps=[]
+            MessageType.TERMS_SIGN, lambda: {"terms": self.terms.to_bytes()}, now=now, deps=[]
         )
 
     def commit(
@@ -632,12 +650,19 @@ class Party(Observer):
         now: int,
         statement: str | None = None,
     ) -> SignedEnvelope:
-        """Commit to a signed manifest header (by its digest) with a fresh 32-byte nonce."""
-        body = {
-            "commitment": commitment(nonce, header_digest),
-            "list": list_name,
-            "statement": None if statement is None else {"as_of": now, "text": statement},
-        }
+        """Commit to a signed manifest header (by its digest) with a fresh 32-byte nonce.
+
+        ``statement`` is the completeness statement (:func:`completeness_statement`)
+        under ``all-for-all``, and ``None`` under every other rule; it is dated ``now``.
+        """
+
+        def body() -> dict[str, Any]:
+            return {
+                "commitment": commitment(nonce, header_digest),
+                "list": list_name,
+                "statement": None if statement is None else {"as_of": now, "text": statement},
+            }
+
         return self._make(MessageType.COMMIT, body, now=now, deps=self._signatures_of_terms())
 
     def reveal(
@@ -646,7 +671,7 @@ class Party(Observer):
         """Open the commitment for ``list_name``; refused until both parties committed."""
         commits = [m.id for s in self._sides.values() for m in s.commits.values()]
         body = {"content": content, "header": header, "list": list_name, "nonce": nonce}
-        return self._make(MessageType.REVEAL, body, now=now, deps=commits)
+        return self._make(MessageType.REVEAL, lambda: body, now=now, deps=commits)
 
     def verdict(self, *, accept: bool, reasons: Sequence[str] = (), now: int) -> SignedEnvelope:
         """Accept, or dispute with reasons, signing the digest of what we saw."""
@@ -655,8 +680,10 @@ class Party(Observer):
             "seen": self.seen_digest(),
             "verdict": "accept" if accept else "dispute",
         }
-        return self._make(MessageType.VERDICT, body, now=now, deps=list(self._substantive))
+        return self._make(MessageType.VERDICT, lambda: body, now=now, deps=list(self._substantive))
 
     def abort(self, reason: str, *, now: int) -> SignedEnvelope:
         """Abandon the exchange."""
-        return self._make(MessageType.ABORT, {"reason": reason}, now=now, deps=list(self._seen))
+        return self._make(
+            MessageType.ABORT, lambda: {"reason": reason}, now=now, deps=list(self._seen)
+        )

@@ -112,8 +112,16 @@ class TranscriptReport:
     checks: tuple[Check, ...]
     lists: tuple[ListSummary, ...]
     messages: int
-    fingerprints: tuple[str, ...] = ()
-    """Fingerprints of the exchange id, every commitment, root and header digest."""
+    named_fingerprints: tuple[tuple[str, str], ...] = ()
+    """(what, fingerprint) pairs: the exchange id (``exchange``), every accepted
+    commitment (``commitment <role>/<list>``), every revealed root and header digest
+    (``root <role>/<list>``, ``header <role>/<list>``) and the transcript digest that
+    verdicts sign (``transcript``), in that order."""
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Every fingerprint of this transcript (what ``--expect`` may name)."""
+        return tuple(fp for _, fp in self.named_fingerprints)
 
     @property
     def ok(self) -> bool:
@@ -130,6 +138,7 @@ class TranscriptReport:
             "messages": self.messages,
             "checks": [c.to_json() for c in self.checks],
             "lists": [s.to_json() for s in self.lists],
+            "fingerprints": dict(self.named_fingerprints),
         }
 
 
@@ -513,9 +522,9 @@ def _check_verdicts(
         return
     digest = observer.seen_digest()
     bad = [
-        f"{m.sender} signed {m.body['seen'].hex()}"
+        f"{m.sender} signed {_hex_or_nothing(m.body['seen'])}"
         for m in verdicts
-        if type(m.body["seen"]) is bytes and not digest_equal(m.body["seen"], digest)
+        if type(m.body["seen"]) is not bytes or not digest_equal(m.body["seen"], digest)
     ]
     report.add(
         "verdicts cover the same transcript",
@@ -526,6 +535,10 @@ def _check_verdicts(
         " (did a relay show the parties different messages?)",
         *bad,
     )
+
+
+def _hex_or_nothing(value: object) -> str:
+    return value.hex() if type(value) is bytes else "no digest"
 
 
 def _check_deadlines(terms: Terms, observer: Observer, now: int | None, report: _Report) -> None:
@@ -550,15 +563,47 @@ def _check_deadlines(terms: Terms, observer: Observer, now: int | None, report: 
         "every reveal is dated before reveal_by",
         *late_reveals,
     )
-    if now <= terms.reveal_by:
-        return
+    if now > terms.commit_by and observer.terms_agreed:
+        _check_withheld_commits(terms, observer, report)
+    if now > terms.reveal_by:
+        _check_withheld_reveals(terms, observer, report)
+
+
+def _cut_off(observer: Observer, role: str, deadline: int) -> bool:
+    """Whether the other party's abort, dated by the deadline, left ``role`` no legal move
+    before its time ran out (the abort's date is its sender's claim)."""
+    abort = observer.abort_of(_other(role))
+    return abort is not None and abort.created_at <= deadline
+
+
+def _check_withheld_commits(terms: Terms, observer: Observer, report: _Report) -> None:
+    # Emitted once the terms are agreed and commit_by has passed: each party owes a commit
+    # for every list it submits. Its own abort does not excuse it; the other's does.
+    withheld = [
+        f"{role} did not commit to {name} by {terms.commit_by}"
+        for role in PARTIES
+        if not _cut_off(observer, role, terms.commit_by)
+        for name in observer.lists_of(role)
+        if name not in observer.commits(role)
+    ]
+    report.add(
+        "no withheld commits",
+        not withheld,
+        "every list was committed by commit_by",
+        *withheld,
+    )
+
+
+def _check_withheld_reveals(terms: Terms, observer: Observer, report: _Report) -> None:
     # Withholding needs a reveal that was possible: the other party committed every list
-    # it submits (a party that cannot reveal because the other never committed is not
-    # the one withholding; the state shows who stalled).
+    # it submits and did not abort before reveal_by (a party that cannot reveal because
+    # the other never committed is not the one withholding; "no withheld commits" names
+    # the one that stalled).
     could_reveal = [
         role
         for role in PARTIES
         if set(observer.commits(_other(role))) >= set(observer.lists_of(_other(role)))
+        and not _cut_off(observer, role, terms.reveal_by)
     ]
     withheld = [
         f"{role} committed to {name} but did not reveal by {terms.reveal_by}"
@@ -613,11 +658,12 @@ def verify_transcript(
         return TranscriptReport("terms-proposed", None, tuple(report.checks), (), len(items))
     messages = _equivocation(_verify_all(envelopes, chosen, report), report)
     observer = _replay(chosen, messages, report)
-    signed = [r for r in PARTIES if observer.phase(r) >= Phase.TERMS_SIGNED]
+    signed = [r for r in PARTIES if observer.terms_signed(r)]
     report.add(
         "terms signed by both parties",
-        len(signed) == 2,
-        f"signed by: {', '.join(signed) or 'nobody'}",
+        observer.terms_agreed,
+        f"signed by: {', '.join(signed) or 'nobody'}"
+        + ("" if observer.terms_agreed else " (terms are in force only once both sign)"),
     )
     verdicts = [e for e in observer.events if isinstance(e, VerdictGiven)]
     for role in PARTIES:
@@ -635,14 +681,19 @@ def verify_transcript(
     )
 
 
-def _fingerprints(terms: Terms, observer: Observer) -> tuple[str, ...]:
-    digests = [terms.exchange_id]
+def _fingerprints(terms: Terms, observer: Observer) -> tuple[tuple[str, str], ...]:
+    digests = [("exchange", terms.exchange_id)]
     for role in PARTIES:
-        digests += [m.body["commitment"] for m in observer.commits(role).values()]
+        digests += [
+            (f"commitment {role}/{name}", m.body["commitment"])
+            for name, m in observer.commits(role).items()
+        ]
         for name in observer.reveals(role):
             header = observer.revealed_header(role, name)
-            digests += [header.header.root, header.digest]
-    return tuple(fingerprint(d) for d in digests)
+            digests += [(f"root {role}/{name}", header.header.root)]
+            digests += [(f"header {role}/{name}", header.digest)]
+    digests.append(("transcript", observer.seen_digest()))
+    return tuple((what, fingerprint(d)) for what, d in digests)
 
 
 def ordered_messages(

@@ -41,11 +41,10 @@ def test_a_manifest_signed_by_a_foreign_key_cannot_be_revealed() -> None:
     x = kit.honest("terms-agreed")
     foreign = kit.build_list(x.terms, "a", signers=[kit.keys().outsider], label="foreign")
     nonce = kit.nonce_for("a", "foreign")
-    statement = {"as_of": kit.NOW, "text": "complete"}
     body = {
         "commitment": commitment(nonce, foreign.digest),
         "list": kit.LIST,
-        "statement": statement,
+        "statement": kit.statement_for(x.terms, "a"),
     }
     signs = [message_id(x["a-terms-sign"]), message_id(x["b-terms-sign"])]
     commit = kit.forge(MessageType.COMMIT, body, sender="a", seq=1, deps=signs)

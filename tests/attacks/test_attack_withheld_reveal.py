@@ -8,6 +8,7 @@ a reveal dated after the deadline is reported as late.
 from __future__ import annotations
 
 import exchange_kit as kit
+from swapproto.handshake import completeness_statement
 
 
 def test_a_commit_without_reveal_is_withholding_after_the_deadline() -> None:
@@ -62,16 +63,20 @@ def test_a_commit_dated_after_its_deadline_is_late() -> None:
         x.lists["a"].digest,
         nonce=kit.nonce_for("a"),
         now=kit.COMMIT_BY + 1,
-        statement="complete",
+        statement=completeness_statement(x.terms, "a", kit.LIST, kit.COMMIT_BY + 1),
     )
     report = kit.verify(x, [*x.items(), ("a-commit", late.to_bytes())], now=kit.NOW)
     assert list(kit.failures(report)) == ["commits by the deadline"]
 
 
 def test_a_party_that_could_not_reveal_is_not_blamed() -> None:
-    """a committed, b never did: a could not reveal, so a is not withholding."""
+    """a committed, b never did: a could not reveal, so a is not withholding; b is named
+    for the commit it withheld."""
     x = kit.honest("committed")
     report = kit.verify(x, x.without("b-commit"), now=kit.AFTER_REVEAL_BY)
-    assert report.ok, kit.failures(report)
+    assert list(kit.failures(report)) == ["no withheld commits"]
+    assert kit.evidence_of(report, "no withheld commits") == (
+        f"b did not commit to pows by {kit.COMMIT_BY}"
+    )
     assert next(c for c in report.checks if c.name == "no withholding").ok
     assert report.state == "terms-agreed"  # b stalled
