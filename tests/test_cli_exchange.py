@@ -336,3 +336,17 @@ def test_amend_cites_must_be_a_message_id(session: Path) -> None:
     assert short.exit_code == 2
     none_yet = run(*args, "--amendment", "v2.amend", "--remove", "1:duplicate", "--exchange", "xch")
     assert none_yet.exit_code == 2  # nothing committed yet
+
+
+def test_expect_checks_the_transcript_fingerprint_a_verdict_printed(session: Path) -> None:
+    commit_both()
+    reveal_both()
+    verdict = json.loads(ok("accept", "xch/", "--key", "keys/ua.key", "--json").stdout)
+    from swapproto.hashing import fingerprint
+
+    spoken = fingerprint(bytes.fromhex(verdict["seen"]))
+    report = verify_json("--expect", spoken)
+    assert report["ok"] is True
+    assert spoken in report["fingerprints"].values()
+    human = ok("verify", "xch/", "--now", JUNE_3).stdout
+    assert spoken in human

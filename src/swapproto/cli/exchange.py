@@ -237,6 +237,13 @@ def _render(report: TranscriptReport) -> None:
         detail = check.detail + "".join(f"\n  • {e}" for e in check.evidence[:10])
         table.add_row(plain(check.name), mark, plain(detail))
     stdout.print(table)
+    if report.named_fingerprints:
+        prints = Table(title="fingerprints (read aloud; check with --expect)", title_justify="left")
+        prints.add_column("of")
+        prints.add_column("fingerprint")
+        for name, fp in report.named_fingerprints:
+            prints.add_row(plain(name), fp)
+        stdout.print(prints)
     if report.lists:
         lists = Table(title="lists", title_justify="left")
         for column in ("list", "side", "entries", "root", "per category"):
@@ -267,7 +274,9 @@ def verify_cmd(
     expect: Annotated[
         list[str],
         typer.Option(
-            "--expect", help="A fingerprint (exchange, commitment or root) that must appear."
+            "--expect",
+            help="A fingerprint (exchange, commitment, header, root or transcript) that must"
+            " appear; case and dashes do not matter. Repeatable.",
         ),
     ] = [],  # noqa: B006
     now: NowOpt = None,
