@@ -13,38 +13,7 @@ from typer.testing import CliRunner, Result
 from swapproto.cli import app
 from swapproto.demo_data import write_prisoner_csv
 from swapproto.keys import load_public_key_bundle
-
-# The terms of issue 4, verbatim.
-TERMS_TOML = """\
-[exchange]
-label = "Istanbul 2025-06, stage 1"
-reference_date = "2025-06-02"          # age bands are computed at this date
-commit_by = "2025-06-09T00:00:00Z"
-reveal_by = "2025-06-12T00:00:00Z"
-sealed = true                          # reveals are encrypted to the counterparty and the mediators
-
-[parties.a]
-name = "Ukraine"
-keys = ["keys/ua.pub"]                 # paths relative to the TOML file
-threshold = 1
-
-[parties.b]
-name = "Russian Federation"
-keys = ["keys/ru.pub"]
-threshold = 1
-
-[[mediators]]
-name = "Turkiye"
-keys = ["keys/tr.pub"]
-
-[[lists]]
-name = "pows"
-kind = "prisoner"
-from = "both"                          # each party submits its own list named "pows"
-rule = "all-for-all"                   # or "equal-count", "exact-count", "min-count" (with count = N)
-min_count = 1000                       # optional extra floor per party
-eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
-"""
+from vectors_terms import ISTANBUL  # the terms of issue 4, verbatim
 
 JUNE_3 = "1748908800"  # 2025-06-03T00:00:00Z: before both deadlines
 JUNE_13 = "1749772800"  # after reveal_by
@@ -87,7 +56,7 @@ def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in ("ua", "ru", "tr"):
         ok("keygen", name, "-o", "keys/")
-    Path("terms.toml").write_text(TERMS_TOML, encoding="utf-8")
+    Path("terms.toml").write_text(ISTANBUL, encoding="utf-8")
     for side in ("ua", "ru"):
         with open(f"{side}.csv", "w", encoding="utf-8", newline="") as f:
             write_prisoner_csv(f, 1000, side=side)

@@ -54,37 +54,8 @@ from swapproto.terms import (
     verify_list,
 )
 
-# The terms of issue 4 §1, verbatim: they must be accepted as they are.
-ISTANBUL = """\
-[exchange]
-label = "Istanbul 2025-06, stage 1"
-reference_date = "2025-06-02"          # age bands are computed at this date
-commit_by = "2025-06-09T00:00:00Z"
-reveal_by = "2025-06-12T00:00:00Z"
-sealed = true                          # reveals are encrypted to the counterparty and the mediators
-
-[parties.a]
-name = "Ukraine"
-keys = ["keys/ua.pub"]                 # paths relative to the TOML file
-threshold = 1
-
-[parties.b]
-name = "Russian Federation"
-keys = ["keys/ru.pub"]
-threshold = 1
-
-[[mediators]]
-name = "Turkiye"
-keys = ["keys/tr.pub"]
-
-[[lists]]
-name = "pows"
-kind = "prisoner"
-from = "both"                          # each party submits its own list named "pows"
-rule = "all-for-all"                   # or "equal-count", "exact-count", "min-count" (with count = N)
-min_count = 1000                       # optional extra floor per party
-eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
-"""  # noqa: E501
+# The terms of issue 4 §1, verbatim (they must be accepted as they are).
+ISTANBUL = vectors_terms.ISTANBUL
 
 COMMIT_BY = 1749427200  # 2025-06-09T00:00:00Z
 REVEAL_BY = 1749686400  # 2025-06-12T00:00:00Z
