@@ -98,9 +98,7 @@ def amend_manifest_file(
         require_citation(verified, cites)
         outside = [i for i in removal_map if not 0 <= i < header.count]
         if outside:
-            raise InputError(
-                f"removal index {outside[0]} is outside the {header.count} entries"
-            )
+            raise InputError(f"removal index {outside[0]} is outside the {header.count} entries")
 
         def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
             yield from _carried(reader, verified, removal_map, removed)
