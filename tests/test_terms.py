@@ -90,6 +90,14 @@ PINNED: dict[str, PinnedKey] = {
         signing("same-enc").public_key, decryption("ua").public_key, source="same-enc"
     ),
     "keys/hybrid.pub": pinned("hybrid", alg=HYBRID),
+    **{
+        f"keys/{n}-pq.pub": PinnedKey(
+            signing(f"{n}-pq").public_key,
+            DecryptionKey.from_seed(_seed(f"decrypt {n}-pq"), "mlkem768-x25519").public_key,
+            source=f"{n}-pq",
+        )
+        for n in ("ua", "ru", "tr")
+    },
 }
 
 
@@ -534,6 +542,22 @@ def test_sealed_terms_need_encryption_keys_only_for_receivers() -> None:
     terms = from_toml(edit(text, 'from = "both"', 'from = "a"'))
     assert terms.sealed
     assert len(terms.recipients_for("pows", "a")) == 2
+
+
+def test_sealed_terms_need_one_encryption_suite_for_all_recipients() -> None:
+    mixed = edit(ISTANBUL, '["keys/tr.pub"]', '["keys/tr-pq.pub"]')
+    with pytest.raises(PolicyError) as err:
+        from_toml(mixed)
+    assert err.value.code is ErrorCode.POLICY_INVALID
+    assert "mlkem768-x25519: mediator:Turkiye; x25519: a, b" in str(err.value)
+    post_quantum = edit(
+        edit(mixed, '["keys/ua.pub"]', '["keys/ua-pq.pub"]'),
+        '["keys/ru.pub"]',
+        '["keys/ru-pq.pub"]',
+    )
+    terms = from_toml(post_quantum)
+    assert {k.suite.value for k in terms.recipients_for("pows", "a")} == {"mlkem768-x25519"}
+    assert from_toml(edit(mixed, "sealed = true", "sealed = false")).sealed is False
 
 
 def test_a_role_needs_one_encryption_key_among_several() -> None:

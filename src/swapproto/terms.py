@@ -293,12 +293,26 @@ class Terms:
             return
         sides = {side for lt in self.lists for side in lt.submitters}
         receivers = [r for r in (self.a, self.b) if ({"a", "b"} - {r.role}) & sides]
+        suites: dict[str, list[str]] = {}
         for role in (*receivers, *self.mediators):
             if all(k.encryption is None for k in role.keys):
                 _invalid(
                     f"{_role_path(role.role)}.keys: the terms are sealed and this role "
                     "receives sealed lists, but none of its keys has an encryption key"
                 )
+            for k in role.keys:
+                if k.encryption is not None:
+                    suites.setdefault(k.encryption.suite.value, []).append(role.role)
+        if len(suites) > 1:
+            # One classical stanza would void the post-quantum protection of the others,
+            # so a sealed payload has one suite for all its recipients (spec/sealing.md).
+            held = "; ".join(
+                f"{suite}: {', '.join(roles)}" for suite, roles in sorted(suites.items())
+            )
+            _invalid(
+                "the terms are sealed, so every recipient's encryption key must use one "
+                f"suite (make the keys again with the same --encryption); found {held}"
+            )
 
     @staticmethod
     def _check_shared_keys(roles: Mapping[str, RoleTerms]) -> None:
