@@ -319,3 +319,30 @@ def test_expect_checks_the_transcript_fingerprint_a_verdict_printed(session: Pat
     assert spoken in report["fingerprints"].values()
     human = ok("verify", "xch/", "--now", JUNE_3).stdout
     assert spoken in human
+
+
+def test_post_quantum_sealing_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from swapproto.demo_data import demo_terms
+
+    monkeypatch.chdir(tmp_path)
+    today = dt.datetime.now(dt.UTC).date()
+    for name in ("ua", "ru", "tr"):
+        ok("keygen", name, "-o", "keys/", "--encryption", "mlkem768-x25519")
+    Path("terms.toml").write_text(demo_terms(today, 40), encoding="utf-8")
+    ok("terms", "new", "terms.toml", "-o", "xch/")
+    for side in ("ua", "ru"):
+        with open(f"{side}.csv", "w", encoding="utf-8", newline="") as f:
+            write_prisoner_csv(f, 40, side=side, reference=today)
+        ok("terms", "sign", "xch/", "--key", f"keys/{side}.key")
+        ok(
+            "manifest", "build", "--exchange", "xch/", "--list", "pows", "--from", f"{side}.csv",
+            "--key", f"keys/{side}.key", "-o", f"{side}.manifest",
+        )  # fmt: skip
+    for step in ("commit", "reveal"):
+        for side in ("ua", "ru"):
+            ok(step, "xch/", f"{side}.manifest", "--key", f"keys/{side}.key")
+    report = json.loads(run("verify", "xch/", "--key", "keys/tr.key", "--json").stdout)
+    assert report["ok"] is True, [c for c in report["checks"] if not c["ok"]]
+    assert all(s["content_checked"] for s in report["lists"])
