@@ -14,14 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any, Final
 
+from swapproto._handshake_events import (
+    Aborted,
+    Committed,
+    Event,
+    Revealed,
+    TermsAgreed,
+    TermsSigned,
+    VerdictGiven,
+)
+from swapproto._handshake_statement import check_statement, completeness_statement
+from swapproto._handshake_table import BY_TYPE, PARTIES, TRANSITIONS, Phase, Transition
 from swapproto.envelope import SignedEnvelope, verify_envelope
 from swapproto.errors import (
     ErrorCode,
-    InputError,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
@@ -57,139 +65,6 @@ __all__ = [
     "VerdictGiven",
     "completeness_statement",
 ]
-
-PARTIES: Final = ("a", "b")
-
-
-class Phase(IntEnum):
-    """Where one party stands. Ordered: later phases imply the earlier ones."""
-
-    START = 0
-    TERMS_SIGNED = 1
-    COMMITTING = 2  # some of its lists committed
-    COMMITTED = 3  # all of its lists committed
-    REVEALING = 4
-    REVEALED = 5
-    DONE = 6  # verdict given
-    ABORTED = 7
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One legal move: ``message`` from a sender in ``sender_in`` while the other party
-    is at least at ``other_at_least``; the sender moves to ``partial``, or to
-    ``complete`` once it has made this move for every list it submits."""
-
-    message: MessageType
-    sender_in: frozenset[Phase]
-    other_at_least: Phase
-    partial: Phase
-    complete: Phase
-    per_list: bool
-
-
-def _phases(*names: Phase) -> frozenset[Phase]:
-    return frozenset(names)
-
-
-TRANSITIONS: Final[tuple[Transition, ...]] = (
-    Transition(
-        MessageType.TERMS_SIGN,
-        _phases(Phase.START),
-        Phase.START,
-        Phase.TERMS_SIGNED,
-        Phase.TERMS_SIGNED,
-        False,
-    ),
-    Transition(
-        MessageType.COMMIT,
-        _phases(Phase.TERMS_SIGNED, Phase.COMMITTING),
-        Phase.TERMS_SIGNED,
-        Phase.COMMITTING,
-        Phase.COMMITTED,
-        True,
-    ),
-    # Reveal only once the other party is COMMITTED: nobody sees a list before both are fixed.
-    Transition(
-        MessageType.REVEAL,
-        _phases(Phase.COMMITTED, Phase.REVEALING),
-        Phase.COMMITTED,
-        Phase.REVEALING,
-        Phase.REVEALED,
-        True,
-    ),
-    Transition(
-        MessageType.VERDICT, _phases(Phase.REVEALED), Phase.REVEALED, Phase.DONE, Phase.DONE, False
-    ),
-    Transition(
-        MessageType.ABORT,
-        _phases(*(p for p in Phase if p < Phase.DONE)),
-        Phase.START,
-        Phase.ABORTED,
-        Phase.ABORTED,
-        False,
-    ),
-)
-"""The whole protocol. No row applies once either party has ABORTED."""
-_BY_TYPE: Final = {t.message: t for t in TRANSITIONS}
-
-
-# --- events --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    """Something that happened, as seen by an observer."""
-
-    sender: str
-    message_id: bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TermsSigned(Event):
-    """A party signed the terms."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TermsAgreed(Event):
-    """Both parties have signed: the exchange is on."""
-
-    exchange_id: bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Committed(Event):
-    """A party committed to its list."""
-
-    list_name: str
-    commitment: bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Revealed(Event):
-    """A party opened its commitment: the signed header is now known."""
-
-    list_name: str
-    header: VerifiedHeader
-    content: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VerdictGiven(Event):
-    """A party accepted or disputed; ``matches`` says whether it saw what we saw."""
-
-    accepted: bool
-    reasons: tuple[str, ...]
-    seen: bytes
-    matches: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Aborted(Event):
-    """A party abandoned the exchange."""
-
-    reason: str
-
 
 # --- the observer ------------------------------------------------------------------------------
 
@@ -330,7 +205,7 @@ class Observer:
     def _check_move(
         self, role: str, mtype: MessageType, list_name: str | None, error: type[ProtocolError]
     ) -> None:
-        rule = _BY_TYPE[mtype]
+        rule = BY_TYPE[mtype]
         side = self._sides[role]
         other = self._sides[_other(role)]
         if self.aborted:
@@ -350,7 +225,7 @@ class Observer:
                 raise error(f"{role} already sent {mtype.name} for {list_name!r}")
 
     def _advance(self, role: str, mtype: MessageType) -> None:
-        rule = _BY_TYPE[mtype]
+        rule = BY_TYPE[mtype]
         side = self._sides[role]
         if rule.per_list:
             done = side.commits if mtype is MessageType.COMMIT else side.reveals
@@ -364,7 +239,7 @@ class Observer:
             if self.lists_of(role):
                 continue
             for mtype in (MessageType.COMMIT, MessageType.REVEAL):
-                rule = _BY_TYPE[mtype]
+                rule = BY_TYPE[mtype]
                 other = self._sides[_other(role)]
                 side = self._sides[role]
                 if (
@@ -398,7 +273,7 @@ class Observer:
         signs = [s.terms_sign.id for s in self._sides.values() if s.terms_sign is not None]
         if not set(signs) <= set(message.deps):
             raise error("a commit must depend on both parties' signatures of the terms")
-        _check_statement(self.terms, message, error)
+        check_statement(self.terms, message, error)
         self._sides[message.sender].commits[body["list"]] = message
         self._advance(message.sender, message.type)
         return [
@@ -492,51 +367,6 @@ _HANDLERS: Final = {
 
 def _other(role: str) -> str:
     return "b" if role == "a" else "a"
-
-
-def completeness_statement(terms: Terms, role: str, list_name: str, now: int) -> str | None:
-    """The exact words a commit under ``all-for-all`` carries (``None`` under other rules).
-
-    The issuer signs that its list names everyone it holds who is eligible under the
-    agreed terms, as of the commit's date; amendments cite this commit. A receiver
-    accepts these words only, dated by the commit (``spec/handshake.md`` §3.6).
-    """
-    if terms.list(list_name).rule != "all-for-all":
-        return None
-    try:
-        day = datetime.fromtimestamp(now, UTC).date().isoformat()
-    except (ValueError, OverflowError, OSError):
-        raise InputError(f"time {now} cannot be written as a UTC calendar date") from None
-    return (
-        f"{terms.party_name(role)} declares list '{list_name}' complete: it names every person "
-        f"it holds who is eligible under the agreed terms, as of {day}."
-    )
-
-
-def _check_statement(terms: Terms, message: Message, error: type[ProtocolError]) -> None:
-    """A commit's statement: under ``all-for-all`` exactly the words of
-    :func:`completeness_statement` dated by the commit; under other rules none."""
-    body = message.body
-    statement = body["statement"]
-    rule = terms.list(body["list"]).rule
-    if rule != "all-for-all":
-        if statement is not None:
-            raise error(f"a commit under {rule} carries no completeness statement")
-        return
-    if statement is None:
-        raise error("an all-for-all commit must carry the completeness statement")
-    if (
-        type(statement) is not dict
-        or list(statement) != ["as_of", "text"]
-        or type(statement["as_of"]) is not int
-        or type(statement["text"]) is not str
-    ):
-        raise error("statement must be {as_of: int, text: str}")
-    if statement["as_of"] != message.created_at:
-        raise error("the completeness statement must be dated as its commit (as_of = created_at)")
-    expected = completeness_statement(terms, message.sender, body["list"], message.created_at)
-    if statement["text"] != expected:
-        raise error(f"the completeness statement is not the agreed wording (expected {expected!r})")
 
 
 def _check_opening(
