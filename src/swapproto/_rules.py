@@ -152,7 +152,7 @@ def _check_category(kind: str, category: str, where: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# strict reading of canonical values (shared with swapproto.terms)
+# strict reading of canonical values (shared with the terms modules)
 
 
 def expect_map(
