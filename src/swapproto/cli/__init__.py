@@ -9,6 +9,7 @@ import typer
 
 from swapproto.cli import exchange, manifest
 from swapproto.cli.demo import demo
+from swapproto.cli.disclose import disclose
 from swapproto.cli.keygen import keygen
 
 app = typer.Typer(
@@ -25,7 +26,7 @@ app.command()(keygen)
 app.command()(demo)
 app.add_typer(manifest.app, name="manifest")
 exchange.register(app)
-app.command("disclose")(manifest.disclose)
+app.command("disclose")(disclose)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
 from swapproto.cli._output import Mode, handle_errors, plain, safe, stderr, stdout
-from swapproto.cli.manifest import disclosure_info
+from swapproto.cli.disclose import disclosure_info
 from swapproto.disclosure import verify_disclosure
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener

@@ -1,8 +1,10 @@
-"""``swapproto manifest build|verify|show|disclose|check|amend|blind``."""
+"""``swapproto manifest build|verify|show|disclose|check|amend|blind``.
+
+``disclose`` and ``amend`` are in their own modules; this one registers all of them.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -12,14 +14,7 @@ from rich.text import Text
 
 from swapproto import records
 from swapproto._recordspec import FieldError, check_text
-from swapproto.amendment import (
-    AMENDMENT_FORMAT,
-    AMENDMENT_LIMITS,
-    RemovalReason,
-    VerifiedAmendment,
-    verify_amendment,
-)
-from swapproto.amendment_file import amend_manifest_file
+from swapproto.amendment import AMENDMENT_FORMAT, AMENDMENT_LIMITS, verify_amendment
 from swapproto.cli._common import (
     ForceOpt,
     JsonOpt,
@@ -29,23 +24,17 @@ from swapproto.cli._common import (
     public_keys,
     signing_keys,
 )
+from swapproto.cli._manifest_common import KeyOpt, header_info
 from swapproto.cli._output import Mode, handle_errors, plain, progress_bar, stdout
-from swapproto.disclosure import (
-    DISCLOSURE_FORMAT,
-    DISCLOSURE_LIMITS,
-    VerifiedDisclosure,
-    collect_for_disclosure,
-    make_disclosure,
-    verify_disclosure,
-)
+from swapproto.cli.amend import amend, amendment_info
+from swapproto.cli.disclose import disclose, disclosure_info
+from swapproto.disclosure import DISCLOSURE_FORMAT, DISCLOSURE_LIMITS, verify_disclosure
 from swapproto.encoding import DecodeLimits, decode
 from swapproto.errors import DecodeError, ErrorCode, InputError
-from swapproto.hashing import fingerprint
-from swapproto.keys import RolePolicy, SigningKey
-from swapproto.manifest import ManifestHeader, VerifiedHeader
+from swapproto.keys import RolePolicy
+from swapproto.manifest import VerifiedHeader
 from swapproto.manifest_file import (
     ManifestReader,
-    View,
     build_manifest_file,
     verify_manifest_file,
     write_blinded_file,
@@ -57,9 +46,6 @@ app = typer.Typer(help="Build, verify, show and disclose signed manifests.", no_
 MAX_LABEL: Final = 200
 """Longest --list or --issuer label, as for names in the terms."""
 
-KeyOpt = Annotated[
-    list[Path], typer.Option("--key", help="Private key file (repeat for co-signers).")
-]
 PubOpt = Annotated[
     list[Path], typer.Option("--pub", help="Issuer public key file (repeat for k-of-n issuers).")
 ]
@@ -74,23 +60,6 @@ def _policy(pubs: list[Path], threshold: int | None) -> RolePolicy:
     return RolePolicy.of(
         keys, threshold if threshold is not None else len({k.key_id for k in keys})
     )
-
-
-def header_info(header: ManifestHeader, digest: bytes) -> dict[str, Any]:
-    """The JSON form of a header."""
-    return {
-        "issuer": header.issuer,
-        "list": header.list_name,
-        "kind": header.kind,
-        "count": header.count,
-        "root": header.root.hex(),
-        "root_fingerprint": fingerprint(header.root),
-        "version": header.version,
-        "previous": header.previous.hex() if header.previous else None,
-        "exchange": header.exchange.hex() if header.exchange else None,
-        "created_at": header.created_at,
-        "header_digest": digest.hex(),
-    }
 
 
 def _print_header(title: str, info: dict[str, Any], signers: list[str] | None) -> None:
@@ -135,7 +104,6 @@ def _label(option: str, value: str) -> str:
         raise InputError(f"{option} {value[:64]!r} {exc.reason}") from None
 
 
-@app.command()
 @handle_errors
 def build(
     source: Annotated[Path, typer.Option("--from", help="CSV or JSON Lines file of records.")],
@@ -220,7 +188,6 @@ def build(
     )
 
 
-@app.command()
 @handle_errors
 def verify(
     manifest: Annotated[Path, typer.Argument(help="Manifest file.")],
@@ -253,7 +220,6 @@ def verify(
     )
 
 
-@app.command()
 @handle_errors
 def show(
     manifest: Annotated[Path, typer.Argument(help="Manifest file.")],
@@ -288,79 +254,6 @@ def show(
         _print_header(title, info, signer_ids)
 
     Mode(json_output).emit(obj, human)
-
-
-@app.command()
-@handle_errors
-def disclose(
-    manifest: Annotated[Path, typer.Argument(help="Private-view manifest file.")],
-    entry: Annotated[
-        list[int], typer.Option("--entry", help="Entry index to disclose (repeatable).")
-    ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Disclosure file to write.")],
-    force: ForceOpt = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Write a disclosure: entries with their salts, inclusion proof and signed header."""
-    from swapproto.manifest_file import atomic_writer
-
-    with manifest.open("rb") as stream:
-        reader = ManifestReader(stream)
-        if reader.view is not View.PRIVATE:
-            raise InputError(
-                f"{manifest} is a blinded view, without records: disclose from the private view",
-                code=ErrorCode.INPUT_INVALID,
-            )
-        count = reader.unverified_header().count
-        outside = sorted({i for i in entry if not 0 <= i < count})
-        if outside:
-            # the caller named entries the manifest does not have: a usage error
-            raise InputError(
-                f"--entry {outside[0]} is outside a manifest of {count} entries"
-                f" (valid: 0 to {count - 1})"
-                if count
-                else f"--entry {outside[0]}: the manifest has no entries",
-                code=ErrorCode.INPUT_INVALID,
-            )
-        tree, leaves = collect_for_disclosure(reader.leaves(count), entry)
-    data = make_disclosure(reader.header_bytes, tree, leaves)
-    with atomic_writer(out, overwrite=force) as f:
-        f.write(data)
-    obj = {"ok": True, "file": str(out), "entries": sorted(leaves), "bytes": len(data)}
-    Mode(json_output).emit(
-        obj,
-        lambda: stdout.print(plain(f"wrote {out}: entries {sorted(leaves)}, {len(data)} bytes")),
-    )
-
-
-def disclosure_info(result: VerifiedDisclosure) -> dict[str, Any]:
-    return {
-        "kind": "disclosure",
-        "header": header_info(result.verified.header, result.verified.digest),
-        "entries": [{"index": e.index, "record": _jsonable(e.record)} for e in result.entries],
-    }
-
-
-def _amendment_info(result: VerifiedAmendment) -> dict[str, Any]:
-    return {
-        "kind": "amendment",
-        "mode": result.mode.value,
-        "previous": header_info(result.previous.header, result.previous.digest),
-        "current": header_info(result.current.header, result.current.digest),
-        "removed": [
-            {"index": r.index, "id": r.record_id, "reason": r.reason.value} for r in result.removed
-        ],
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 # Bounds for reading a file's top-level map to learn its format: the loosest of the
@@ -404,7 +297,6 @@ def _proof_format(path: Path, data: bytes) -> str:
     return fmt
 
 
-@app.command()
 @handle_errors
 def check(
     proof: Annotated[Path, typer.Argument(help="Disclosure or amendment file.")],
@@ -416,7 +308,7 @@ def check(
     data = _read_proof(proof)
     policy = _policy(pub, threshold)
     if _proof_format(proof, data) == AMENDMENT_FORMAT:
-        info = _amendment_info(verify_amendment(data, policy))
+        info = amendment_info(verify_amendment(data, policy))
     else:
         info = disclosure_info(verify_disclosure(data, policy))
 
@@ -435,120 +327,6 @@ def check(
     Mode(json_output).emit({"ok": True, **info}, human)
 
 
-_INDEX: Final = re.compile(r"[0-9]{1,19}")
-
-
-def _parse_removal(text: str) -> tuple[int, RemovalReason]:
-    """``INDEX:REASON``; INDEX is plain ASCII digits (no sign, ``_`` or other digits)."""
-    index, _, reason = text.partition(":")
-    if _INDEX.fullmatch(index) and reason in set(RemovalReason):
-        return int(index), RemovalReason(reason)
-    reasons = ", ".join(r.value for r in RemovalReason)
-    raise InputError(
-        f"--remove {text[:64]!r}: expected INDEX:REASON with INDEX a non-negative integer"
-        f" and REASON one of {reasons}"
-    )
-
-
-def _citation(
-    manifest: Path, keys: list[SigningKey], exchange: Path | None, cites: str | None
-) -> bytes | None:
-    """The commit message id an amendment cites, from --cites or the exchange directory."""
-    if cites is not None and exchange is not None:
-        raise InputError("give --exchange or --cites, not both")
-    if cites is not None:
-        try:
-            cited = bytes.fromhex(cites)
-        except ValueError:
-            raise InputError("--cites must be a message id in hex") from None
-        if len(cited) != 32:
-            raise InputError("--cites must be a 32-byte message id (64 hex digits)")
-        return cited
-    if exchange is None:
-        return None
-    from swapproto.exchange_dir import ExchangeDir
-
-    with manifest.open("rb") as stream:
-        header = ManifestReader(stream).unverified_header()
-    directory = ExchangeDir(exchange)
-    terms = directory.terms()
-    role = terms.role_of_key(keys[0].key_id)
-    if role not in ("a", "b") or header.exchange != terms.exchange_id:
-        raise InputError(f"{manifest} is not this party's list of that exchange")
-    party, _ = directory.party(role, keys)
-    commit = party.commits(role).get(header.list_name)
-    if commit is None:
-        raise InputError(f"there is no commit of list {header.list_name!r} to cite in {exchange}")
-    return commit.id
-
-
-@app.command()
-@handle_errors
-def amend(
-    manifest: Annotated[Path, typer.Argument(help="The current version (private view).")],
-    key: KeyOpt,
-    out: Annotated[Path, typer.Option("-o", "--out", help="New manifest version to write.")],
-    amendment: Annotated[Path, typer.Option("--amendment", help="Amendment file to write.")],
-    add: Annotated[
-        Path | None, typer.Option("--add", help="CSV or JSON Lines of records to append.")
-    ] = None,
-    remove: Annotated[
-        list[str], typer.Option("--remove", help="INDEX:REASON to remove (repeatable).")
-    ] = [],  # noqa: B006
-    mapping: Annotated[
-        list[str], typer.Option("--map", help="Rename a column of --add: old=new.")
-    ] = [],  # noqa: B006
-    created_at: Annotated[
-        int | None, typer.Option("--created-at", help="Unix seconds (default: now).")
-    ] = None,
-    exchange: Annotated[
-        Path | None,
-        typer.Option(
-            "--exchange",
-            help="Exchange directory: cite this party's commit of the list (its statement).",
-        ),
-    ] = None,
-    cites: Annotated[
-        str | None, typer.Option("--cites", help="Message id (hex) of the commit to cite.")
-    ] = None,
-    passphrase_file: PassFileOpt = None,
-    passphrase_env: PassEnvOpt = None,
-    force: ForceOpt = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Write version n+1 of a manifest and the signed amendment linking it to version n.
-
-    A list bound to an exchange must cite the commit that carried its statement: give
-    --exchange (the commit is found there) or --cites.
-    """
-    keys = signing_keys(key, passphrase_file, passphrase_env)
-    cited = _citation(manifest, keys, exchange, cites)
-    removals = [_parse_removal(r) for r in remove]
-    result = amend_manifest_file(
-        manifest,
-        out,
-        amendment,
-        keys=keys,
-        additions=add,
-        mapping=parse_mapping(mapping),
-        removals=removals,
-        created_at=now(created_at),
-        overwrite=force,
-        cites=cited,
-    )
-    info = _amendment_info(result)
-    Mode(json_output).emit(
-        {"ok": True, "file": str(out), "amendment_file": str(amendment), **info},
-        lambda: stdout.print(
-            plain(
-                f"wrote {out} (version {result.current.header.version}, "
-                f"{result.mode.value}) and {amendment}"
-            )
-        ),
-    )
-
-
-@app.command()
 @handle_errors
 def blind(
     manifest: Annotated[Path, typer.Argument(help="Private-view manifest file.")],
@@ -564,3 +342,8 @@ def blind(
         {"ok": True, "file": str(out), "count": report.count},
         lambda: stdout.print(plain(f"wrote {out}: blinded view of {report.count} entries")),
     )
+
+
+# The subcommands, in the order that --help lists them.
+for _command in (build, verify, show, disclose, check, amend, blind):
+    app.command()(_command)
