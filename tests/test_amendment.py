@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,27 @@ def test_append_amendment(v1: Path, tmp_path: Path) -> None:
     assert again.current.digest == result.current.digest
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".ndjson"])
+def test_append_from_json_lines(v1: Path, tmp_path: Path, suffix: str) -> None:
+    extra = tmp_path / f"more{suffix}"
+    added = [prisoner(i) for i in range(10, 12)]
+    extra.write_text("".join(json.dumps(r) + "\n" for r in added), encoding="utf-8")
+    result = amend_manifest_file(
+        v1,
+        tmp_path / "v2.manifest",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        additions=extra,
+        created_at=2,
+    )
+    assert result.current.header.count == 12
+    csv_twin = _write_csv(tmp_path / "more.csv", added)
+    again = amend_manifest_file(
+        v1, tmp_path / "v2c", tmp_path / "c.amend", keys=[KEY], additions=csv_twin, created_at=2
+    )
+    assert again.current.header.count == 12
+
+
 def test_revise_amendment_signs_each_removal(v1: Path, tmp_path: Path) -> None:
     result = amend_manifest_file(
         v1,
@@ -137,9 +159,50 @@ def test_amendment_refuses_bad_requests(v1: Path, tmp_path: Path) -> None:
             created_at=2,
         )
     with pytest.raises(VerificationError):  # not the issuer's key
-        amend_manifest_file(v1, tmp_path / "x", tmp_path / "y", keys=[OTHER], created_at=2)
+        amend_manifest_file(
+            v1,
+            tmp_path / "x",
+            tmp_path / "y",
+            keys=[OTHER],
+            removals=[(1, RemovalReason.DECEASED)],
+            created_at=2,
+        )
     assert not (tmp_path / "x").exists()
     assert not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize("content", [None, "", "\ufeff", "person_id,family_name\n"])
+def test_an_amendment_that_changes_nothing_is_refused(
+    v1: Path, tmp_path: Path, content: str | None
+) -> None:
+    additions = None
+    if content is not None:
+        additions = tmp_path / "empty.csv"
+        additions.write_text(content, encoding="utf-8")
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(InputError) as info:
+        amend_manifest_file(
+            v1, tmp_path / "v2", tmp_path / "a.amend", keys=[KEY], additions=additions, created_at=2
+        )
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    assert "nothing to amend" in str(info.value)
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_an_empty_addition_with_a_removal_is_a_revision(v1: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("person_id,family_name\n", encoding="utf-8")
+    result = amend_manifest_file(
+        v1,
+        tmp_path / "v2",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        additions=empty,
+        removals=[(4, RemovalReason.DECEASED)],
+        created_at=2,
+    )
+    assert result.mode is AmendmentMode.REVISE
+    assert result.current.header.count == 9
 
 
 def _rewrite_payload(data: bytes, **changes: Any) -> bytes:

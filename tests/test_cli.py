@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -402,11 +404,19 @@ def test_disclosure_with_an_altered_record_fails(session: Session) -> None:
     assert code.startswith("verify.")
 
 
-def test_disclosure_from_a_tampered_manifest_fails_the_check(session: Session) -> None:
-    bad = _tampered_salt(session.manifest, 17)
-    ok("manifest", "disclose", bad, "--entry", "17", "-o", "bad.proof")
-    code = error_code("manifest", "check", "bad.proof", "--pub", session.pub, exit_code=1)
-    assert code.startswith("verify.")
+@pytest.mark.parametrize("tampered", [17, 3])
+def test_disclose_refuses_a_manifest_whose_entries_miss_its_root(
+    session: Session, tampered: int
+) -> None:
+    # whether or not the disclosed entry is the altered one, the root does not match
+    bad = _tampered_salt(session.manifest, tampered)
+    before = listing(session.root)
+    result = run("manifest", "disclose", bad, "--entry", "17", "-o", "bad.proof")
+    assert result.exit_code == 1
+    assert "verify.root_mismatch" in result.stderr
+    args = ("manifest", "disclose", bad, "--entry", "17", "-o", "bad.proof")
+    assert error_code(*args, exit_code=1) == "verify.root_mismatch"
+    assert listing(session.root) == before
 
 
 def test_check_needs_a_known_file_format(session: Session) -> None:
@@ -603,6 +613,26 @@ def test_possible_duplicate_person_is_a_warning(session: Session) -> None:
     assert warning["code"] == "possible_duplicate_person"
 
 
+@pytest.mark.parametrize(("twins", "shown"), [(20, 20), (25, 20)])
+def test_build_shows_at_most_20_warnings_and_json_lists_all(
+    session: Session, twins: int, shown: int
+) -> None:
+    rows = [dict(r) for r in session.rows]
+    rows += [{**rows[i], "person_id": f"TWIN-{i}"} for i in range(twins)]
+    write_csv(Path("twins.csv"), rows)
+    args = ("manifest", "build", "--kind", "prisoner", "--from", "twins.csv", "--key", session.key)
+    text = ok(*args, "-o", "h.manifest").stdout
+    lines = [ln for ln in text.splitlines() if ln.startswith("warning ")]
+    assert len(lines) == shown + (twins > shown)
+    if twins > shown:
+        assert lines[-1] == f"warning … and {twins - shown} more (see --json)"
+    else:
+        assert "more (see --json)" not in text
+    built = run_json(*args, "-o", "j.manifest")
+    assert len(built["warnings"]) == twins
+    assert {w["code"] for w in built["warnings"]} == {"possible_duplicate_person"}
+
+
 def test_negative_created_at(session: Session) -> None:
     code = error_code(
         "manifest", "build", "--kind", "prisoner", "--from", session.csv,
@@ -692,6 +722,59 @@ def test_keygen_writes_private_key_0600_and_public_key(tmp_path: Path) -> None:
     assert doc["name"] == "ua"
     assert b"PRIVATE KEY" in key.read_bytes()
     assert listing(key.parent) == {"ua.key", "ua.pub"}  # no temporary files left
+
+
+@pytest.fixture
+def umask_000() -> Iterator[None]:
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.usefixtures("umask_000")
+def test_keygen_creates_directories_0700_whatever_the_umask(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    ok("keygen", "ua", "-o", shared / "keys" / "ua")
+    assert stat.S_IMODE((shared / "keys").stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared / "keys" / "ua").stat().st_mode) == 0o700
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # an existing directory is left alone
+    assert stat.S_IMODE((shared / "keys" / "ua" / "ua.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_keygen_into_a_regular_file_is_an_input_error(tmp_path: Path, below: str) -> None:
+    (tmp_path / "afile").write_text("mine\n", encoding="utf-8")
+    obj = run_json("keygen", "q", "-o", tmp_path / "afile" / below, exit_code=2)
+    assert obj["error"]["code"] == "input.invalid"
+    assert obj["error"]["message"] == f"{tmp_path / 'afile'} exists and is not a directory"
+    assert "Errno" not in obj["error"]["message"]
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine\n"
+    assert listing(tmp_path) == {"afile"}
+
+
+def test_a_public_key_given_for_key_is_named(session: Session) -> None:
+    args = ("manifest", "build", "--kind", "prisoner", "--from", session.csv)
+    result = run(*args, "--key", session.pub, "-o", "x.manifest")
+    assert result.exit_code == 2
+    expected = "keys/ua.pub is a public key file; give the private key (NAME.key)"
+    assert f"[key.bad_format] {expected}" in result.stderr
+    assert "chmod" not in result.stderr
+    obj = run_json(*args, "--key", session.pub, "-o", "x.manifest", exit_code=2)
+    assert obj["error"] == {"code": "key.bad_format", "message": expected}
+    assert not Path("x.manifest").exists()
+
+
+def test_a_private_key_given_for_pub_is_named(session: Session) -> None:
+    result = run("manifest", "verify", session.manifest, "--pub", session.key)
+    assert result.exit_code == 2
+    expected = "keys/ua.key is a private key file; give the public key (NAME.pub)"
+    assert f"[key.bad_format] {expected}" in result.stderr
+    assert "JSONDecodeError" not in result.stderr
+    assert "PRIVATE KEY" not in result.stderr
 
 
 def test_keygen_human_output(tmp_path: Path) -> None:
@@ -1007,6 +1090,23 @@ def test_amend_with_a_bad_addition_writes_nothing(session: Session) -> None:
         "-o", "v2.manifest", "--amendment", "v2.amend", exit_code=2,
     )  # fmt: skip
     assert code == "input.invalid_record"
+    assert listing(session.root) == before
+
+
+@pytest.mark.parametrize("add", [None, "", "header-only"])
+def test_amend_that_changes_nothing_writes_nothing(session: Session, add: str | None) -> None:
+    args: list[str | Path] = []
+    if add is not None:
+        header = ",".join(session.rows[0]) + "\n"
+        Path("more.csv").write_text(header if add else "", encoding="utf-8")
+        args = ["--add", "more.csv"]
+    before = listing(session.root)
+    obj = run_json(
+        "manifest", "amend", session.manifest, "--key", session.key, *args,
+        "-o", "v2.manifest", "--amendment", "v2.amend", exit_code=2,
+    )  # fmt: skip
+    assert obj["error"]["code"] == "input.invalid"
+    assert obj["error"]["message"].startswith("nothing to amend")
     assert listing(session.root) == before
 
 

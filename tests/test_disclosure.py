@@ -114,6 +114,24 @@ def test_make_disclosure_refuses_misuse(manifest: bytes) -> None:
     assert info.value.code == ErrorCode.VERIFY_RANGE
 
 
+def test_make_disclosure_refuses_a_tree_that_is_not_the_headers(manifest: bytes) -> None:
+    reader = ManifestReader(io.BytesIO(manifest))
+    leaves = list(reader.leaves(37))
+    header = reader.header_bytes
+    altered = [*leaves[:5], leaves[5] + b"\x00", *leaves[6:]]
+    for desc, tree in {
+        "an altered leaf": MerkleTree(altered),
+        "a leaf short": MerkleTree(leaves[:36]),
+        "a leaf more": MerkleTree([*leaves, leaves[0]]),
+    }.items():
+        with pytest.raises(VerificationError) as info:
+            make_disclosure(header, tree, {1: leaves[1]})
+        assert info.value.code == ErrorCode.VERIFY_ROOT, desc
+    # the tree of the manifest's own leaves still works
+    good = make_disclosure(header, MerkleTree(leaves), {1: leaves[1]})
+    assert verify_disclosure(good, KEY.public_key).entries[0].record == prisoner(1)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_single_byte_change_of_a_disclosure_is_detected(data: st.DataObject) -> None:

@@ -310,6 +310,58 @@ def test_missing_and_non_regular_files(tmp_path: Path) -> None:
         load_signing_key(tmp_path / "link.key")
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o600])
+@pytest.mark.parametrize("load", [load_signing_key, load_key_bundle])
+def test_a_public_key_file_given_as_private_key_is_named(
+    tmp_path: Path, mode: int, load: Any
+) -> None:
+    key = _key(1)
+    _, pub_path = write_key_pair(
+        tmp_path, "tr", key, decryption_key=DecryptionKey.generate(EncryptionSuite.X25519)
+    )
+    pub_path.chmod(mode)
+    with pytest.raises(KeyFileError) as info:
+        load(pub_path)
+    assert info.value.code == ErrorCode.KEY_FORMAT
+    assert str(info.value.args[0]) == (
+        f"{pub_path} is a public key file; give the private key (NAME.key)"
+    )
+    assert "chmod" not in str(info.value)
+
+
+@pytest.mark.parametrize("passphrase", [None, "pw-for-test"])
+@pytest.mark.parametrize("load", [load_public_key, load_public_key_bundle])
+def test_a_private_key_file_given_as_public_key_is_named(
+    tmp_path: Path, passphrase: str | None, load: Any
+) -> None:
+    key = _key(1, HYBRID)
+    key_path, _ = write_key_pair(
+        tmp_path,
+        "ua",
+        key,
+        passphrase,
+        decryption_key=DecryptionKey.generate(EncryptionSuite.X25519),
+    )
+    with pytest.raises(KeyFileError) as info:
+        load(key_path)
+    assert info.value.code == ErrorCode.KEY_FORMAT
+    message = str(info.value.args[0])
+    assert message == f"{key_path} is a private key file; give the public key (NAME.pub)"
+    assert "JSONDecodeError" not in message
+    pem = key_path.read_bytes().decode()
+    body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
+    assert not any(line[:16] in message for line in body)  # no key material
+
+
+def test_other_json_given_as_private_key_is_still_a_permissions_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.key"
+    path.write_text('{"format": "something-else/1"}\n', encoding="utf-8")
+    path.chmod(0o644)
+    with pytest.raises(KeyFileError) as info:
+        load_signing_key(path)
+    assert info.value.code == ErrorCode.KEY_PERMISSIONS
+
+
 def test_public_key_file_key_id_checked(tmp_path: Path) -> None:
     key, other = _key(1).public_key, _key(2).public_key
     path = write_public_key(tmp_path / "a.pub", "a", key)

@@ -31,7 +31,12 @@ def check_deadlines(
         for m in observer.commits(role).values()
         if m.created_at > terms.commit_by
     ]
-    report.add("commits by the deadline", not late, "every commit is dated before commit_by", *late)
+    report.add(
+        "commits by the deadline",
+        not late,
+        _detail(late, "every commit is dated before commit_by", "commit", "dated after commit_by"),
+        *late,
+    )
     late_reveals = [
         f"{m.sender} reveal of {m.list_name} at {m.created_at} after {terms.reveal_by}"
         for role in PARTIES
@@ -41,7 +46,12 @@ def check_deadlines(
     report.add(
         "reveals by the deadline",
         not late_reveals,
-        "every reveal is dated before reveal_by",
+        _detail(
+            late_reveals,
+            "every reveal is dated before reveal_by",
+            "reveal",
+            "dated after reveal_by",
+        ),
         *late_reveals,
     )
     if now > terms.commit_by and observer.terms_agreed:
@@ -70,7 +80,9 @@ def _check_withheld_commits(terms: Terms, observer: Observer, report: ReportBuil
     report.add(
         "no withheld commits",
         not withheld,
-        "every list was committed by commit_by",
+        _detail(
+            withheld, "every list was committed by commit_by", "list", "not committed by commit_by"
+        ),
         *withheld,
     )
 
@@ -93,8 +105,25 @@ def _check_withheld_reveals(terms: Terms, observer: Observer, report: ReportBuil
         if name not in observer.reveals(role)
     ]
     report.add(
-        "no withholding", not withheld, "every commitment was opened by reveal_by", *withheld
+        "no withholding",
+        not withheld,
+        _detail(
+            withheld,
+            "every commitment was opened by reveal_by",
+            "commitment",
+            "not opened by reveal_by",
+        ),
+        *withheld,
     )
+
+
+def _detail(failures: list[str], passed: str, noun: str, what: str) -> str:
+    """The check's detail: ``passed`` if nothing failed, else how many ``noun`` failed
+    and how (``1 commit dated after commit_by``); the evidence lines name each one."""
+    if not failures:
+        return passed
+    n = len(failures)
+    return f"{n} {noun}{'' if n == 1 else 's'} {what}"
 
 
 def _other(role: str) -> str:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from swapproto.manifest_file import (
 )
 from swapproto.merkle import MerkleTree, StreamingRootBuilder, leaf_hash
 from swapproto.records import record_id
-from swapproto.tabular import RowReport, iter_records, open_table
+from swapproto.tabular import RowReport, TableFormat, iter_records, open_table
 
 __all__ = ["amend_manifest_file"]
 
@@ -59,12 +60,14 @@ def _carried(
 
 def _additions(
     path: Path | None, kind: str, mapping: Mapping[str, str]
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any]]:
     if path is None:
         return
+    # the format by suffix, as ``manifest build`` chooses it without --format
+    fmt = TableFormat.JSONL if path.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
     report = RowReport(str(path))
     with open_table(path) as text:
-        yield from iter_records(text, kind=kind, mapping=mapping, report=report)
+        yield from iter_records(text, kind=kind, fmt=fmt, mapping=mapping, report=report)
 
 
 def amend_manifest_file(
@@ -89,6 +92,8 @@ def amend_manifest_file(
     removal_map = dict(removals)
     if len(removal_map) != len(removals):
         raise InputError("an entry is listed for removal twice")
+    if additions is None and not removal_map:
+        raise InputError("nothing to amend: give records to add or entries to remove")
     policy = signers_policy(keys)
     removed: list[Removal] = []
     with Path(current).open("rb") as stream:
@@ -100,24 +105,31 @@ def amend_manifest_file(
         if outside:
             raise InputError(f"removal index {outside[0]} is outside the {header.count} entries")
 
-        def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
-            yield from _carried(reader, verified, removal_map, removed)
-            yield from _additions(additions, header.kind, mapping or {})
+        with closing(_additions(additions, header.kind, mapping or {})) as added:
+            first = next(added, None)  # read the first added record before writing anything
+            if first is None and not removal_map:
+                raise InputError(f"nothing to amend: {additions} has no records to add")
 
-        result = build_manifest_file(
-            out,
-            rows(),
-            kind=header.kind,
-            list_name=header.list_name,
-            issuer=header.issuer,
-            keys=list(keys),
-            created_at=created_at,
-            exchange=header.exchange,
-            version=header.version + 1,
-            previous=verified.digest,
-            keep_hashes=not removal_map,
-            overwrite=overwrite,
-        )
+            def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
+                yield from _carried(reader, verified, removal_map, removed)
+                if first is not None:
+                    yield first
+                    yield from added
+
+            result = build_manifest_file(
+                out,
+                rows(),
+                kind=header.kind,
+                list_name=header.list_name,
+                issuer=header.issuer,
+                keys=list(keys),
+                created_at=created_at,
+                exchange=header.exchange,
+                version=header.version + 1,
+                previous=verified.digest,
+                keep_hashes=not removal_map,
+                overwrite=overwrite,
+            )
     mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
     proof: tuple[bytes, ...] = ()
     if mode is AmendmentMode.APPEND:

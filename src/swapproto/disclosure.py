@@ -15,9 +15,11 @@ from itertools import pairwise
 from typing import Any, Final
 
 from swapproto.encoding import DecodeLimits, decode, encode
-from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
+from swapproto.envelope import SignedEnvelope
+from swapproto.errors import DecodeError, ErrorCode, InputError, ProofError, VerificationError
+from swapproto.hashing import digest_equal
 from swapproto.keys import PublicKey, RolePolicy
-from swapproto.manifest import Entry, VerifiedHeader, check_entry, verify_header
+from swapproto.manifest import Entry, ManifestHeader, VerifiedHeader, check_entry, verify_header
 from swapproto.merkle import MerkleTree, leaf_hash, verify_inclusion
 from swapproto.multiproof import multi_inclusion_proof, verify_multi_inclusion
 
@@ -51,9 +53,15 @@ class VerifiedDisclosure:
 
 
 def make_disclosure(header_bytes: bytes, tree: MerkleTree, leaves: dict[int, bytes]) -> bytes:
-    """Encode a disclosure of ``leaves`` (index -> leaf bytes) from a manifest's tree."""
+    """Encode a disclosure of ``leaves`` (index -> leaf bytes) from a manifest's tree.
+
+    Refuses (``VerificationError``, ``verify.root_mismatch``) a tree whose size or root
+    differs from the header's count and root: such a disclosure could never verify
+    (``spec/manifest.md`` §6). The header's signature is not checked here.
+    """
     if not leaves:
         raise InputError("nothing to disclose: name at least one entry")
+    _check_tree_matches_header(header_bytes, tree)
     indices = sorted(leaves)
     for index in indices:
         if leaf_hash(leaves[index]) != tree.leaf_hash(index):
@@ -70,6 +78,22 @@ def make_disclosure(header_bytes: bytes, tree: MerkleTree, leaves: dict[int, byt
             "proof": list(proof),
         }
     )
+
+
+def _check_tree_matches_header(header_bytes: bytes, tree: MerkleTree) -> None:
+    header = ManifestHeader.from_payload(SignedEnvelope.from_bytes(header_bytes).unverified_value())
+    if tree.size != header.count:
+        raise VerificationError(
+            f"the manifest has {tree.size} entries but its header says {header.count}",
+            code=ErrorCode.VERIFY_ROOT,
+        )
+    if not digest_equal(tree.root, header.root):
+        raise ProofError(
+            "the manifest's entries do not hash to the root in its signed header",
+            code=ErrorCode.VERIFY_ROOT,
+            expected=header.root,
+            calculated=tree.root,
+        )
 
 
 def _invalid(message: str) -> VerificationError:
@@ -108,9 +132,6 @@ def _parse(data: bytes) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
 def disclosure_issuer(data: bytes) -> str:
     """The issuer a disclosure *claims*, to pick the policy that must then verify it."""
     header_bytes, _, _ = _parse(data)
-    from swapproto.envelope import SignedEnvelope
-    from swapproto.manifest import ManifestHeader
-
     return ManifestHeader.from_payload(
         SignedEnvelope.from_bytes(header_bytes).unverified_value()
     ).issuer

@@ -227,6 +227,32 @@ def _write_atomic_unchecked(path: Path, data: bytes, mode: int, overwrite: bool)
             os.close(dfd)
 
 
+def _is_public_key_file(data: bytes) -> bool:
+    """Whether ``data`` is a swapproto public key file (JSON with our ``format``)."""
+    if not data.lstrip().startswith(b"{"):
+        return False
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == PUBLIC_KEY_FORMAT
+
+
+def _is_private_key_file(data: bytes) -> bool:
+    """Whether ``data`` starts as a PEM private key block (what ``NAME.key`` holds)."""
+    head = data.lstrip()[:64]
+    return head.startswith(b"-----BEGIN ") and b"PRIVATE KEY-----" in head
+
+
+def _check_kind(path: Path, data: bytes, private: bool) -> None:
+    """Name the mix-up of a public key file given for a private one, or the reverse
+    (``spec/keys.md`` §7, ``key.bad_format``); the message shows no key material."""
+    if private and _is_public_key_file(data):
+        fail(f"{path} is a public key file; give the private key (NAME.key)")
+    if not private and _is_private_key_file(data):
+        fail(f"{path} is a private key file; give the public key (NAME.pub)")
+
+
 def _read_limited(path: Path, private: bool) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -236,18 +262,20 @@ def _read_limited(path: Path, private: bool) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             fail(f"{path} is not a regular file")
-        if private and os.name == "posix" and st.st_mode & 0o077:
-            fail(
-                f"private key file {path} is accessible by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}",
-                ErrorCode.KEY_PERMISSIONS,
-            )
         with os.fdopen(os.dup(fd), "rb") as f:
             data = f.read(_MAX_KEY_FILE + 1)
     except OSError as exc:
         raise KeyFileError(f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
     finally:
         os.close(fd)
+    # a mixed-up file is named first: "chmod 600" is the wrong advice for a public key
+    _check_kind(path, data, private)
+    if private and os.name == "posix" and st.st_mode & 0o077:
+        fail(
+            f"private key file {path} is accessible by group or others "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}",
+            ErrorCode.KEY_PERMISSIONS,
+        )
     if len(data) > _MAX_KEY_FILE:
         fail(f"{path} is larger than a key file can be")
     return data

@@ -7,15 +7,19 @@ import datetime as dt
 import shlex
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.rule import Rule
 
-from swapproto.cli._output import safe, stdout
+from swapproto.cli._output import handle_errors, safe, stdout
 from swapproto.demo_data import demo_terms, write_prisoner_csv
+from swapproto.errors import InputError
 
-STEPS = [
+DISCLOSED: Final = 17
+"""The entry the demo discloses (the last one for a smaller demo)."""
+
+STEPS: Final = [
     (
         "Each side and the mediator make keys (signing + HPKE encryption)",
         ["keygen ua -o keys/", "keygen ru -o keys/", "keygen tr -o keys/"],
@@ -56,12 +60,31 @@ STEPS = [
     ),
     ("Anyone holding the transcript re-checks it offline", ["verify xch/"]),
 ]
+"""The demo's steps for the default count; :func:`steps` adapts them to any count."""
 
 
+def steps(count: int) -> list[tuple[str, list[str]]]:
+    """The demo's steps for ``count`` prisoners per side: entry ``min(17, count - 1)``
+    is the one disclosed."""
+    entry = min(DISCLOSED, count - 1)
+    if entry == DISCLOSED:
+        return STEPS
+    old = (f"--entry {DISCLOSED} ", f"p{DISCLOSED}.proof")
+    new = (f"--entry {entry} ", f"p{entry}.proof")
+    return [
+        (title, [c.replace(old[0], new[0]).replace(old[1], new[1]) for c in commands])
+        for title, commands in STEPS
+    ]
+
+
+@handle_errors
 def demo(
-    count: Annotated[int, typer.Option("--count", help="Prisoners per side.")] = 1000,
+    count: Annotated[int, typer.Option("--count", min=1, help="Prisoners per side.")] = 1000,
     workdir: Annotated[
-        Path | None, typer.Option("--dir", help="Run here instead of a temporary directory.")
+        Path | None,
+        typer.Option(
+            "--dir", help="Run here (a new or empty directory) instead of a temporary one."
+        ),
     ] = None,
 ) -> None:
     """Run a complete exchange (1,000 prisoners for 1,000) and print every step."""
@@ -69,8 +92,23 @@ def demo(
         with tempfile.TemporaryDirectory(prefix="swapproto-demo-") as tmp:
             _run(Path(tmp), count)
     else:
-        workdir.mkdir(parents=True, exist_ok=True)
+        _prepare(workdir)
         _run(workdir, count)
+
+
+def _prepare(workdir: Path) -> None:
+    """Create ``workdir``, or check that it is an empty directory: the demo writes keys,
+    lists and an exchange there and refuses to mix them with anything else."""
+    if workdir.exists() or workdir.is_symlink():
+        if not workdir.is_dir():
+            raise InputError(f"--dir {workdir} exists and is not a directory")
+        if any(workdir.iterdir()):
+            raise InputError(
+                f"--dir {workdir} is not empty: give a new or empty directory"
+                " (the demo writes its keys, lists and exchange there)"
+            )
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
 
 
 def _run(root: Path, count: int) -> None:
@@ -87,7 +125,7 @@ def _run(root: Path, count: int) -> None:
     previous = Path.cwd()
     os.chdir(root)
     try:
-        for number, (title, commands) in enumerate(STEPS, start=1):
+        for number, (title, commands) in enumerate(steps(count), start=1):
             stdout.print(Rule(f"{number}. {title}"))
             for command in commands:
                 stdout.print(f"[dim]$ swapproto {safe(command)}[/]")

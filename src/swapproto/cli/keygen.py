@@ -9,6 +9,7 @@ import typer
 
 from swapproto.cli._common import ForceOpt, JsonOpt, PassEnvOpt, PassFileOpt, passphrase
 from swapproto.cli._output import Mode, handle_errors, safe, stdout
+from swapproto.errors import InputError
 from swapproto.keys import (
     DecryptionKey,
     EncryptionSuite,
@@ -45,7 +46,7 @@ def keygen(
     alg = KeyAlgorithm.ED25519_ML_DSA_65 if hybrid else KeyAlgorithm.ED25519
     key = SigningKey.generate(alg)
     decryption = DecryptionKey.generate(encryption)
-    out.mkdir(parents=True, exist_ok=True)
+    _make_directory(out)
     key_path, pub_path = write_key_pair(
         out, name, key, secret, overwrite=force, decryption_key=decryption
     )
@@ -69,3 +70,16 @@ def keygen(
         stdout.print(f"encryption key {decryption.public_key.key_id.hex()}  ({encryption.value})")
 
     Mode(json_output).emit(info, human)
+
+
+def _make_directory(out: Path) -> None:
+    """Create ``out`` and any missing parents with mode 0700 (a key directory is
+    nobody else's business); directories that exist are left as they are."""
+    for directory in (*reversed(out.parents), out):
+        if directory.is_dir():
+            continue
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            if not directory.is_dir():
+                raise InputError(f"{directory} exists and is not a directory") from None

@@ -45,6 +45,8 @@ app = typer.Typer(help="Build, verify, show and disclose signed manifests.", no_
 
 MAX_LABEL: Final = 200
 """Longest --list or --issuer label, as for names in the terms."""
+MAX_SHOWN_WARNINGS: Final = 20
+"""Build warnings shown in human output; ``--json`` lists every one."""
 
 PubOpt = Annotated[
     list[Path], typer.Option("--pub", help="Issuer public key file (repeat for k-of-n issuers).")
@@ -180,8 +182,11 @@ def build(
 
     def human() -> None:
         _print_header(f"wrote {out}", info, _signers(result.verified))
-        for w in warnings:
+        for w in warnings[:MAX_SHOWN_WARNINGS]:
             stdout.print(Text.assemble(("warning", "yellow"), " ", plain(w["message"])))
+        if len(warnings) > MAX_SHOWN_WARNINGS:
+            more = len(warnings) - MAX_SHOWN_WARNINGS
+            stdout.print(Text.assemble(("warning", "yellow"), f" … and {more} more (see --json)"))
 
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "header": info, "warnings": warnings}, human

@@ -1,0 +1,108 @@
+"""``swapproto demo`` and the README's two commands (what ``.ci/run`` runs)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from swapproto.cli import app
+from swapproto.cli.demo import STEPS, steps
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> Result:
+    """Invoke the CLI; an exception other than SystemExit is a test failure."""
+    result = runner.invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_demo_dir_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "afile"
+    target.write_text("mine\n", encoding="utf-8")
+    result = run("demo", "--count", "3", "--dir", target)
+    assert result.exit_code == 2
+    assert "[input.invalid]" in result.stderr
+    assert "exists and is not a directory" in result.stderr
+    assert target.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_demo_refuses_a_non_empty_dir_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep\n", encoding="utf-8")
+    result = run("demo", "--count", "3", "--dir", tmp_path)
+    assert result.exit_code == 2
+    assert "[input.invalid]" in result.stderr
+    assert "is not empty" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_demo_rerun_in_the_same_dir_is_refused_up_front(tmp_path: Path) -> None:
+    work = tmp_path / "new" / "demo"
+    assert run("demo", "--count", "2", "--dir", work).exit_code == 0
+    before = sorted(p.relative_to(work) for p in work.rglob("*"))
+    result = run("demo", "--count", "2", "--dir", work)
+    assert result.exit_code == 2
+    assert "is not empty" in result.stderr
+    assert "key.file_exists" not in result.stderr + result.stdout
+    assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
+
+
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_demo_count_must_be_positive(tmp_path: Path, count: str) -> None:
+    result = run("demo", "--count", count, "--dir", tmp_path / "d")
+    assert result.exit_code == 2
+    assert "--count" in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(("count", "entry"), [(1, 0), (5, 4), (17, 16)])
+def test_small_demo_discloses_its_last_entry(tmp_path: Path, count: int, entry: int) -> None:
+    result = run("demo", "--count", str(count), "--dir", tmp_path)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert f"disclose ua.manifest --entry {entry} -o p{entry}.proof" in result.stdout
+    assert f"check p{entry}.proof --exchange xch/" in result.stdout
+    assert (tmp_path / f"p{entry}.proof").is_file()
+    assert "The exchange verified end to end" in result.stdout
+
+
+def test_steps_disclose_entry_17_from_18_prisoners_on() -> None:
+    assert steps(1000) == STEPS
+    assert steps(18) == STEPS
+    commands = [c for _, cs in steps(3) for c in cs]
+    assert "disclose ua.manifest --entry 2 -o p2.proof" in commands
+    assert "check p2.proof --exchange xch/" in commands
+    assert not any("17" in c for c in commands)
+
+
+# ---------------------------------------------------------------------------------------
+# the README's test command is what CI runs, and it needs no system-wide pip install
+
+
+def _readme_test_command() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    commands: list[str] = re.findall(r"^    (\S.*)$", section, flags=re.MULTILINE)
+    (command,) = [c for c in commands if "tox" in c]
+    return command
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    body = [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+    assert body[0] == "set -euo pipefail"
+    assert body[1] == 'cd "$(dirname "$0")/.."'
+    assert body[2:] == [_readme_test_command()]
+
+
+def test_readme_test_command_installs_into_a_venv() -> None:
+    # PEP 668: a system Python refuses "python3 -m pip install" (externally managed)
+    command = _readme_test_command()
+    assert command.startswith("python3 -m venv .venv && ")
+    assert "python3 -m pip" not in command
+    assert re.search(r"(^|\s)pip ", command) is None
