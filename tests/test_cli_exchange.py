@@ -346,3 +346,246 @@ def test_post_quantum_sealing_end_to_end(tmp_path: Path, monkeypatch: pytest.Mon
     report = json.loads(run("verify", "xch/", "--key", "keys/tr.key", "--json").stdout)
     assert report["ok"] is True, [c for c in report["checks"] if not c["ok"]]
     assert all(s["content_checked"] for s in report["lists"])
+
+
+# --- review fixes -----------------------------------------------------------------------------
+
+
+def fails(*args: str, exit_code: int = 1) -> dict[str, Any]:
+    """Run with --json, expect the exit code, return the error object."""
+    result = run(*args, "--json")
+    assert result.exit_code == exit_code, (args, result.stdout, result.stderr)
+    error = json.loads(result.stdout)["error"]
+    assert isinstance(error, dict)
+    return error
+
+
+def rebuild(side: str, out: str, rows: int = 1000) -> None:
+    with open(f"{side}-{out}.csv", "w", encoding="utf-8", newline="") as f:
+        write_prisoner_csv(f, rows, side=side)
+    ok(
+        "manifest", "build", "--exchange", "xch/", "--list", "pows", "--from", f"{side}-{out}.csv",
+        "--key", f"keys/{side}.key", "-o", out, "--created-at", JUNE_3, "--force",
+    )  # fmt: skip
+
+
+def damage_last_entry(path: str) -> None:
+    data = bytearray(Path(path).read_bytes())
+    data[-3] ^= 0x20
+    Path(path).write_bytes(bytes(data))
+
+
+def test_check_ties_a_disclosure_to_the_revealed_list(session: Path) -> None:
+    commit_both()
+    ok("disclose", "ua.manifest", "--entry", "17", "-o", "p17.proof")
+    early = fails("check", "p17.proof", "--exchange", "xch/")
+    assert early["code"] == "verify.disclosure_invalid"
+    assert "until it is revealed" in early["message"]
+    reveal_both()
+    checked = json.loads(ok("check", "p17.proof", "--exchange", "xch/", "--json").stdout)
+    named = verify_json()["fingerprints"]
+    assert checked["root_fingerprint"] == named["root a/pows"]
+    assert checked["header_fingerprint"] == named["header a/pows"]
+    assert (checked["issuer"], checked["list"], checked["revealed"]) == ("a", "pows", True)
+    human = ok("check", "p17.proof", "--exchange", "xch/").stdout
+    assert named["root a/pows"] in human
+    assert named["header a/pows"] in human
+    record = checked["entries"][0]["record"]
+    assert f"  family_name: {record['family_name']}" in human.splitlines()
+    assert "{'" not in human  # records are not printed as a Python dict
+
+    # A second manifest of the same list, signed by the same party, was never committed.
+    rebuild("ua", "ua-second.manifest")
+    ok("disclose", "ua-second.manifest", "--entry", "17", "-o", "other.proof")
+    other = fails("check", "other.proof", "--exchange", "xch/")
+    assert other["code"] == "verify.disclosure_invalid"
+    assert "not revealed" in other["message"]
+
+
+def test_check_ties_amendments_to_the_commit_and_the_revealed_version(session: Path) -> None:
+    commit_both()
+    amend = ("manifest", "amend", "--key", "keys/ua.key", "--exchange", "xch/")
+    ok(*amend, "ua.manifest", "-o", "ua.v2", "--amendment", "v2.amend", "--remove", "3:deceased")
+    early = fails("check", "v2.amend", "--exchange", "xch/")
+    assert early["code"] == "verify.amendment_invalid"
+    assert "until it is revealed" in early["message"]
+    reveal_both()
+    checked = json.loads(ok("check", "v2.amend", "--exchange", "xch/", "--json").stdout)
+    from swapproto.exchange_dir import ExchangeDir
+
+    observer, _ = ExchangeDir(Path("xch")).observer()
+    assert checked["cites"] == observer.commits("a")["pows"].id.hex()
+    assert checked["version"] == 2
+    assert checked["previous_header_fingerprint"] == verify_json()["fingerprints"]["header a/pows"]
+    assert "revise amendment" in ok("check", "v2.amend", "--exchange", "xch/").stdout
+
+    # Citing another message than a's commit of the list: refused.
+    b_commit = observer.commits("b")["pows"].id.hex()
+    ok(
+        "manifest", "amend", "ua.manifest", "--key", "keys/ua.key", "--cites", b_commit,
+        "-o", "bad.v2", "--amendment", "bad.amend", "--remove", "4:deceased",
+    )  # fmt: skip
+    wrong = fails("check", "bad.amend", "--exchange", "xch/")
+    assert "not party a's commit" in wrong["message"]
+
+    # Version 3 ties to the revealed version only through the amendment to version 2.
+    ok(*amend, "ua.v2", "-o", "ua.v3", "--amendment", "v3.amend", "--remove", "5:deceased")
+    loose = fails("check", "v3.amend", "--exchange", "xch/")
+    assert "--after" in loose["message"]
+    chained = ok("check", "v3.amend", "--exchange", "xch/", "--after", "v2.amend", "--json")
+    assert json.loads(chained.stdout)["version"] == 3
+
+    # A disclosure from an amended version, tied through its amendment.
+    ok("disclose", "ua.v2", "--entry", "7", "-o", "v2.proof")
+    assert "not revealed" in fails("check", "v2.proof", "--exchange", "xch/")["message"]
+    tied = ok("check", "v2.proof", "--exchange", "xch/", "--after", "v2.amend", "--json")
+    assert (json.loads(tied.stdout)["version"], json.loads(tied.stdout)["revealed"]) == (2, False)
+
+
+def test_a_manifest_with_a_damaged_entry_is_never_committed_or_revealed(session: Path) -> None:
+    Path("ua.keep").write_bytes(Path("ua.manifest").read_bytes())
+    damage_last_entry("ua.manifest")
+    error = fails("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert error["code"].startswith("verify.")
+    assert "nothing was sent" in error["message"]
+    assert not list(Path("xch").glob("a-*commit*.spmsg"))
+    assert not Path("ua.manifest.opening").exists()
+
+    Path("ua.manifest").write_bytes(Path("ua.keep").read_bytes())
+    commit_both()
+    damage_last_entry("ua.manifest")  # the header, and so the opening, still match
+    error = fails("reveal", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert error["code"].startswith("verify.")
+    assert not list(Path("xch").glob("*reveal*.spmsg"))
+    assert not list(Path("xch").glob("*.spblob"))
+
+
+def test_accept_verifies_first_and_refuses_a_failing_exchange(session: Path) -> None:
+    rebuild("ru", "ru.manifest", rows=999)  # below the terms' min_count of 1000
+    commit_both()
+    reveal_both()
+    error = fails("accept", "xch/", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert error["code"] == "verify.message_invalid"
+    assert "rules b/pows" in error["message"]
+    assert "--force" in error["message"]
+    assert not list(Path("xch").glob("*verdict*.spmsg"))
+    # ru cannot open its own list (sealed to ua and tr): not checked, not a failure.
+    own = run("accept", "xch/", "--key", "keys/ru.key", "--now", JUNE_3, "--json")
+    assert own.exit_code == 0, own.stdout
+    assert json.loads(own.stdout)["failed_checks"] == []
+    assert "not evaluated" not in own.stderr  # a party's own list: nothing to warn about
+    forced = ok("accept", "xch/", "--key", "keys/ua.key", "--now", JUNE_3, "--force", "--json")
+    info = json.loads(forced.stdout)
+    assert (info["forced"], info["failed_checks"]) == (True, ["rules b/pows"])
+    assert "rules b/pows" in forced.stderr
+    assert verify_json("--key", "keys/tr.key", exit_code=1)["state"] == "agreed"
+
+
+def test_dispute_needs_no_verification(session: Path) -> None:
+    Path("xch/zz-junk.spmsg").write_bytes(b"junk")
+    commit_both()
+    reveal_both()
+    assert fails("accept", "xch/", "--key", "keys/ua.key", "--now", JUNE_3)["code"]
+    ok("dispute", "xch/", "--key", "keys/ua.key", "--reason", "junk", "--now", JUNE_3)
+
+
+def test_human_report_puts_evidence_on_its_own_lines(session: Path) -> None:
+    Path("xch/zz-junk.spmsg").write_bytes(b"\x93\x01\x02")
+    human = run("verify", "xch/", "--now", JUNE_3)
+    assert human.exit_code == 1
+    assert "\\n" not in human.stdout
+    assert any(
+        line.strip(" │|").startswith("• zz-junk.spmsg") for line in human.stdout.splitlines()
+    )
+
+
+def test_sealed_lists_not_opened_are_unmistakable(session: Path) -> None:
+    commit_both()
+    reveal_both()
+    public = verify_json()
+    assert public["ok"] is True
+    for role in "ab":
+        content = check(public, f"content {role}/pows")
+        assert content["detail"].startswith("sealed: not opened (no recipient key given)")
+        assert content["skipped"] is False
+        rules = check(public, f"rules {role}/pows")
+        assert (rules["ok"], rules["skipped"]) == (True, True)
+        assert rules["detail"].startswith("not evaluated")
+    human = ok("verify", "xch/", "--now", JUNE_3).stdout
+    assert "skipped" in human
+    assert "2 not evaluated" in human
+
+    party = verify_json("--key", "keys/ua.key")
+    assert "sender's own" in check(party, "content a/pows")["detail"]
+    assert check(party, "rules b/pows")["skipped"] is False
+    assert check(party, "rules a/pows")["skipped"] is True
+
+    ok("keygen", "stranger", "-o", "keys/")
+    stranger = verify_json("--key", "keys/stranger.key", exit_code=1)
+    for role in "ab":
+        content = check(stranger, f"content {role}/pows")
+        assert content["ok"] is False
+        assert content["detail"] == "the given key is not a recipient of this list"
+
+
+def test_the_other_partys_manifest_is_a_usage_error(session: Path) -> None:
+    error = fails("commit", "xch/", "ru.manifest", "--key", "keys/ua.key", exit_code=2)
+    assert error["code"] == "input.invalid"
+    assert "party 'b'" in error["message"]
+    assert "'pows'" in error["message"]
+    commit_both()
+    error = fails("reveal", "xch/", "ru.manifest", "--key", "keys/ua.key", exit_code=2)
+    assert "party 'b'" in error["message"]
+
+
+def test_reveal_before_the_other_commit_says_so_plainly(session: Path) -> None:
+    ok("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    error = fails("reveal", "xch/", "ua.manifest", "--key", "keys/ua.key", exit_code=2)
+    assert error == {
+        "code": "protocol.local",
+        "message": "the other party has not committed yet; a reveal must wait for both commits",
+    }
+
+
+def test_late_moves_are_accepted_with_a_warning(session: Path) -> None:
+    on_time = ok("commit", "xch/", "ru.manifest", "--key", "keys/ru.key", "--now", JUNE_3, "--json")
+    assert json.loads(on_time.stdout)["late"] is False
+    assert "warning" not in on_time.stderr
+    late = ok("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_13, "--json")
+    assert json.loads(late.stdout)["late"] is True
+    assert "after the terms' commit_by 2025-06-09T00:00:00Z" in late.stderr
+    human = ok("reveal", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_13)
+    assert "reveal_by 2025-06-12T00:00:00Z" in human.stderr
+    report = json.loads(run("verify", "xch", "--json", "--now", JUNE_13).stdout)
+    assert check(report, "commits by the deadline")["ok"] is False
+
+
+def test_every_spmsg_entry_is_a_message_file(session: Path) -> None:
+    Path("xch/dir.spmsg").mkdir()
+    os.symlink("/dev/zero", "xch/zero.spmsg")
+    os.mkfifo("xch/fifo.spmsg")
+    from swapproto.exchange_dir import ExchangeDir
+
+    directory = ExchangeDir(Path("xch"))
+    odd = {"dir.spmsg", "fifo.spmsg", "zero.spmsg"}
+    assert odd <= {p.name for p in directory.message_files()}
+    assert {name: data for name, data in directory.messages() if name in odd} == dict.fromkeys(
+        odd, b""
+    )
+    report = verify_json(exit_code=1)
+    evidence = check(report, "well-formed messages")["evidence"]
+    assert sorted(e.split(":")[0] for e in evidence) == ["dir.spmsg", "fifo.spmsg", "zero.spmsg"]
+    result = run("commit", "xch/", "ua.manifest", "--key", "keys/ua.key", "--now", JUNE_3)
+    assert result.exit_code == 0
+    assert "skipped zero.spmsg" in result.stderr
+
+
+def test_terms_new_never_replaces_an_exchange(session: Path) -> None:
+    before = Path("xch/terms.spterms").read_bytes()
+    error = fails("terms", "new", "terms.toml", "-o", "xch/", exit_code=2)
+    assert (
+        "already holds an exchange (terms.spterms exists); start a new directory"
+        in (error["message"])
+    )
+    assert "--force" not in error["message"]
+    assert Path("xch/terms.spterms").read_bytes() == before

@@ -108,7 +108,13 @@ def test_report_structure_and_json_for_each_state(state: str) -> None:
     assert doc["exchange_fingerprint"] == x.terms.fingerprint
     assert doc["messages"] == len(x.messages)
     for item, c in zip(doc["checks"], report.checks, strict=True):
-        assert item == {"name": c.name, "ok": c.ok, "detail": c.detail, "evidence": []}
+        assert item == {
+            "name": c.name,
+            "ok": c.ok,
+            "detail": c.detail,
+            "evidence": [],
+            "skipped": False,
+        }
         assert isinstance(item["detail"], str)
         assert item["detail"]
     revealed = state in ("revealed", "agreed", "disputed")
@@ -394,7 +400,10 @@ def test_content_missing_from_the_transcript_fails(exchange: kit.Exchange) -> No
         assert not c.ok
         assert c.evidence == (exchange.contents[role]["sha256"].hex(),)
     assert all(not s.content_checked for s in report.lists)
-    assert not any(c.name.startswith("rules") for c in report.checks)
+    for role in "ab":
+        rules = check(report, f"rules {role}/pows")
+        assert (rules.ok, rules.skipped) == (True, True)
+        assert rules.detail == "not evaluated: the content check failed"
 
 
 def test_content_replaced_under_its_name_fails(exchange: kit.Exchange) -> None:
@@ -419,9 +428,19 @@ def test_sealed_content_without_a_key_is_checked_as_far_as_possible(
     report = verify(sealed_exchange, now=kit.NOW)
     assert report.ok, failed(report)
     for role in "ab":
-        detail = check(report, f"content {role}/pows").detail
-        assert detail.startswith("sealed: no recipient key given; contents not checked")
-    assert not any(c.name.startswith("rules") for c in report.checks)
+        content = check(report, f"content {role}/pows")
+        assert (content.ok, content.skipped) == (True, False)  # the container was checked
+        assert content.detail == (
+            "sealed: not opened (no recipient key given); "
+            "container, recipients, header and commitment checked"
+        )
+        rules = check(report, f"rules {role}/pows")
+        assert (rules.ok, rules.skipped) == (True, True)
+        assert rules.detail == (
+            "not evaluated: the sealed list was not opened (no recipient key given)"
+        )
+        assert rules.to_json()["skipped"] is True
+    assert [c.name for c in report.skipped] == ["rules a/pows", "rules b/pows"]
     assert [s.content_checked for s in report.lists] == [False, False]
     assert [s.count for s in report.lists] == [20, 20]  # from the signed headers
 
@@ -443,10 +462,29 @@ def test_a_party_checks_the_list_sealed_to_it(sealed_exchange: kit.Exchange, rol
     other = "b" if role == "a" else "a"
     report = verify(sealed_exchange, opener=opener(role))
     assert report.ok, failed(report)
-    assert "not a recipient" in check(report, f"content {role}/pows").detail
+    own = check(report, f"content {role}/pows")
+    assert own.detail.startswith("sealed: not opened (the given key is the sender's own")
     assert check(report, f"content {other}/pows").detail.startswith("20 entries verified")
     assert check(report, f"rules {other}/pows").ok
-    assert f"rules {role}/pows" not in {c.name for c in report.checks}
+    assert not check(report, f"rules {other}/pows").skipped
+    assert [c.name for c in report.skipped] == [f"rules {role}/pows"]
+
+
+def test_a_key_that_is_neither_recipient_nor_sender_fails(sealed_exchange: kit.Exchange) -> None:
+    """An outsider's key opens nothing: the verifier asked for contents it cannot check."""
+    report = verify(sealed_exchange, opener=opener("outsider"))
+    assert failed(report) == ["content a/pows", "content b/pows"]
+    for role in "ab":
+        content = check(report, f"content {role}/pows")
+        assert content.detail == "the given key is not a recipient of this list"
+        rules = check(report, f"rules {role}/pows")
+        assert (rules.ok, rules.skipped) == (True, True)
+    assert [s.content_checked for s in report.lists] == [False, False]
+
+
+def test_a_skipped_check_is_never_a_failure() -> None:
+    with pytest.raises(ValueError, match="skipped"):
+        Check("rules a/pows", False, "x", skipped=True)
 
 
 def test_a_key_without_decryption_part_fails_the_sealed_checks(

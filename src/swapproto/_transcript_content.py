@@ -5,14 +5,17 @@ For each revealed list, :func:`check_content` finds the content by the SHA-256 i
 reveal names, checks a sealed container's framing, binding and recipients without a
 key, decrypts it with an :class:`Opener` when one is given, and streams the manifest
 once: header as revealed, entries hashing to the signed root, records under the
-list's rules, digest and size as named (``spec/handshake.md`` §7).
+list's rules, digest and size as named (``spec/handshake.md`` §7). Sealed content that
+is not opened (no key, or the sender's own key) is said to be so, and its rules check is
+emitted as skipped; a key that is neither a recipient nor the sender's fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Protocol, cast
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final, Protocol, cast
 
 from swapproto._transcript_report import Check, ListSummary, ReportBuilder
 from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
@@ -39,6 +42,11 @@ class Opener(Protocol):
 
     def reader(self, src: BinaryIO, exchange_id: bytes, list_name: str) -> BinaryIO:
         """A stream of the plaintext manifest."""
+
+    @property
+    def key_ids(self) -> frozenset[bytes]:
+        """The ids of the keys the opener holds (signing and encryption): a list that
+        is not sealed to it is "not opened" when they are its sender's, else a failure."""
 
 
 class _HashingReader:
@@ -72,21 +80,28 @@ def check_content(
     opener: Opener | None,
     report: ReportBuilder,
 ) -> None:
-    """Check one revealed list's content and rules; add the checks and its summary."""
-    content = observer.reveals(role)[list_name].body["content"]
+    """Check one revealed list's content and rules; add the two checks and its summary.
+
+    The rules check follows every content check: evaluated when the content was read,
+    else ok and marked skipped, with the reason it was not evaluated.
+    """
     header = observer.revealed_header(role, list_name)
     check = f"content {role}/{list_name}"
-    opened = _open_content(terms, role, list_name, content, blobs, opener)
+    rules = f"rules {role}/{list_name}"
+    opened = _open_content(terms, role, list_name, blobs, observer, opener)
     evaluation = None
-    if isinstance(opened, Check):
-        outcome = opened
+    if isinstance(opened, _NotOpened):
+        outcome, why = _not_opened(check, opened.reason), opened.reason
+    elif isinstance(opened, Check):
+        outcome, why = opened, ""
     else:
         try:
             evaluation = _read_content(terms, observer, role, list_name, opened, opener)
         except NotARecipientError:
-            outcome = _not_checked(check, "the given key is not a recipient of this list")
+            assert opener is not None  # only an opener raises it
+            outcome, why = _not_a_recipient(terms, role, list_name, opener)
         except SwapprotoError as exc:
-            outcome = Check(check, False, f"[{exc.code}] {exc.args[0]}")
+            outcome, why = Check(check, False, f"[{exc.code}] {exc.args[0]}"), ""
         else:
             detail = f"{header.header.count} entries verified against the signed root"
             outcome = Check(check, True, detail)
@@ -95,12 +110,16 @@ def check_content(
     if evaluation is not None:
         findings = listed.findings
         report.add(
-            f"rules {role}/{list_name}",
+            rules,
             evaluation.ok,
             f"{terms.list(list_name).rule}: "
             + ("all rules hold" if evaluation.ok else f"{len(findings)} finding(s)"),
             *findings[:50],
         )
+    elif why:
+        report.skip(rules, f"not evaluated: the sealed list was not opened ({why})")
+    else:
+        report.skip(rules, "not evaluated: the content check failed")
     report.lists.append(listed)
 
 
@@ -119,11 +138,42 @@ def _summary(
     )
 
 
-def _not_checked(check: str, why: str) -> Check:
+NO_KEY: Final = "no recipient key given"
+OWN_KEY: Final = "the given key is the sender's own: a list is not sealed to its sender"
+
+
+@dataclass(frozen=True, slots=True)
+class _NotOpened:
+    """Sealed content whose container checked out but that is not opened, and why."""
+
+    reason: str
+
+
+def _not_opened(check: str, why: str) -> Check:
+    """Ok, and unmistakably not a verification of the entries."""
     return Check(
         check,
         True,
-        f"sealed: {why}; contents not checked (container, recipients, header and commitment are)",
+        f"sealed: not opened ({why}); container, recipients, header and commitment checked",
+    )
+
+
+def _not_a_recipient(terms: Terms, role: str, list_name: str, opener: Opener) -> tuple[Check, str]:
+    """The opener's key cannot open this list: the sender's own key is "not opened"
+    (a list is not sealed to its sender); any other key is a failure (the verifier
+    asked for contents it cannot check with the key it gave)."""
+    check = f"content {role}/{list_name}"
+    if _holds_key_of(terms, role, opener):
+        return _not_opened(check, OWN_KEY), OWN_KEY
+    return Check(check, False, "the given key is not a recipient of this list"), ""
+
+
+def _holds_key_of(terms: Terms, role: str, opener: Opener) -> bool:
+    """Whether the opener holds a signing or encryption key pinned for ``role``."""
+    held = opener.key_ids
+    return any(
+        k.key_id in held or (k.encryption is not None and k.encryption.key_id in held)
+        for k in terms.role(role).keys
     )
 
 
@@ -131,12 +181,14 @@ def _open_content(
     terms: Terms,
     role: str,
     list_name: str,
-    content: dict[str, Any],
     blobs: BlobSource | None,
+    observer: Observer,
     opener: Opener | None,
-) -> BinaryIO | Check:
-    """A stream of the revealed content to read, or the check that ends here: content
-    missing, a sealed container that fails, or sealed content and no recipient key."""
+) -> BinaryIO | Check | _NotOpened:
+    """A stream of the revealed content to read, or where the content check ends:
+    content missing or a sealed container that fails (a check), or sealed content with
+    no recipient key (not opened)."""
+    content = observer.reveals(role)[list_name].body["content"]
     check = f"content {role}/{list_name}"
     stream = blobs.open(content["sha256"]) if blobs is not None else None
     if stream is None:
@@ -148,7 +200,7 @@ def _open_content(
     if problem is not None:
         return Check(check, False, problem[0], problem[1:])
     if opener is None:
-        return _not_checked(check, "no recipient key given")
+        return _NotOpened(NO_KEY)
     stream = blobs.open(content["sha256"]) if blobs is not None else None
     return _missing(check, content) if stream is None else stream
 

@@ -29,12 +29,21 @@ STATES = (
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check: its name, result, a human detail and, on failure, evidence."""
+    """One check: its name, result, a human detail and, on failure, evidence.
+
+    ``skipped`` marks a check that could not be evaluated (a sealed list that was not
+    opened): it is ``ok`` (nothing failed) and its detail says why it was not evaluated.
+    """
 
     name: str
     ok: bool
     detail: str
     evidence: tuple[str, ...] = ()
+    skipped: bool = False
+
+    def __post_init__(self) -> None:
+        if self.skipped and not self.ok:
+            raise ValueError("a skipped check is not a failure: ok must be True")
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -43,6 +52,7 @@ class Check:
             "ok": self.ok,
             "detail": self.detail,
             "evidence": list(self.evidence),
+            "skipped": self.skipped,
         }
 
 
@@ -94,8 +104,13 @@ class TranscriptReport:
 
     @property
     def ok(self) -> bool:
-        """Whether every check passed."""
+        """Whether every check passed (a skipped check is not a failure)."""
         return all(c.ok for c in self.checks)
+
+    @property
+    def skipped(self) -> tuple[Check, ...]:
+        """The checks that could not be evaluated (sealed lists not opened)."""
+        return tuple(c for c in self.checks if c.skipped)
 
     def to_json(self) -> dict[str, Any]:
         """The ``swapproto verify --json`` object."""
@@ -121,3 +136,7 @@ class ReportBuilder:
     def add(self, name: str, ok: bool, detail: str, *evidence: str) -> None:
         """Record one check."""
         self.checks.append(Check(name, ok, detail, tuple(evidence)))
+
+    def skip(self, name: str, detail: str) -> None:
+        """Record a check that could not be evaluated (ok, and marked as skipped)."""
+        self.checks.append(Check(name, True, detail, skipped=True))

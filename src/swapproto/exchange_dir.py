@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO, Final
 
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError
-from swapproto.handshake import Party
+from swapproto.handshake import Observer, Party
 from swapproto.keys import KeyBundle, SigningKey
 from swapproto.manifest_file import atomic_writer
 from swapproto.messages import MessageType
@@ -67,11 +68,21 @@ class ExchangeDir:
         return self
 
     # terms
-    def write_terms(self, terms: Terms, *, overwrite: bool = False) -> Path:
-        """Store the unsigned terms proposal."""
+    def write_terms(self, terms: Terms) -> Path:
+        """Store the unsigned terms proposal, starting a new exchange directory.
+
+        A directory holds one exchange: if it already has terms, ``InputError``
+        (``input.io``) and nothing is changed (messages in it are bound to those terms).
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         target = self.path / TERMS_FILE
-        with atomic_writer(target, overwrite=overwrite) as out:
+        if target.exists() or target.is_symlink():
+            raise InputError(
+                f"{self.path} already holds an exchange ({TERMS_FILE} exists);"
+                " start a new directory",
+                code=ErrorCode.INPUT_IO,
+            )
+        with atomic_writer(target) as out:
             out.write(terms.to_bytes())
         return target
 
@@ -88,28 +99,23 @@ class ExchangeDir:
 
     # messages
     def message_files(self) -> list[Path]:
-        """Every message file, in a stable order (names carry no meaning)."""
-        return sorted(
-            p for p in self.require().path.iterdir() if p.suffix == MESSAGE_SUFFIX and p.is_file()
-        )
+        """Every entry named ``*.spmsg``, in a stable order (names carry no meaning).
+
+        Entries that are not regular files (directories, devices, dangling links) are
+        included: :meth:`messages` hands them over as empty bytes, so verification
+        reports them as malformed instead of silently ignoring them.
+        """
+        return sorted(p for p in self.require().path.iterdir() if p.suffix == MESSAGE_SUFFIX)
 
     def messages(self) -> list[tuple[str, bytes]]:
         """(file name, bytes) of every message file.
 
         At most ``MAX_MESSAGE_FILE + 1`` bytes are read from each file: an oversized
         file then fails to parse and is reported like any malformed message, so a
-        file dropped into the directory cannot stop verification.
+        file dropped into the directory cannot stop verification. An entry that is
+        not a regular file, or cannot be read, yields empty bytes (also malformed).
         """
-        items = []
-        for path in self.message_files():
-            try:
-                with path.open("rb") as f:
-                    items.append((path.name, f.read(MAX_MESSAGE_FILE + 1)))
-            except OSError as exc:
-                raise InputError(
-                    f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
-                ) from None
-        return items
+        return [(path.name, _read_message_file(path)) for path in self.message_files()]
 
     def write_message(
         self, envelope: SignedEnvelope, *, sender: str, seq: int, mtype: MessageType
@@ -122,6 +128,18 @@ class ExchangeDir:
         with atomic_writer(target) as out:
             out.write(envelope.to_bytes())
         return target
+
+    def observer(self) -> tuple[Observer, list[str]]:
+        """An observer brought up to date with the directory, and the files skipped.
+
+        The same replay as :meth:`party` (``spec/handshake.md`` §6.2), without keys.
+        """
+        terms = self.terms()
+        observer = Observer(terms)
+        ordered, skipped = ordered_messages(terms, self.messages())
+        for envelope in ordered:
+            observer.receive(envelope)
+        return observer, skipped
 
     def party(self, role: str, keys: list[SigningKey]) -> tuple[Party, list[str]]:
         """A party object brought up to date with the directory, and the files skipped.
@@ -207,6 +225,32 @@ class StagedContent:
             self.published = False
 
 
+def _read_message_file(path: Path) -> bytes:
+    """Up to ``MAX_MESSAGE_FILE + 1`` bytes of a regular file; ``b""`` for anything else.
+
+    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO or
+    device put in its place can neither block nor feed endless data.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        chunks: list[bytes] = []
+        left = MAX_MESSAGE_FILE + 1
+        while left > 0 and (chunk := os.read(fd, min(left, _CHUNK))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def _sha256_of(stream: BinaryIO) -> tuple[bytes, int]:
     h = hashlib.sha256()
     size = 0
@@ -261,6 +305,14 @@ class RecipientOpener:
     """Opens sealed reveals with one recipient's decryption key (for verification)."""
 
     bundle: KeyBundle
+
+    @property
+    def key_ids(self) -> frozenset[bytes]:
+        """The ids of the bundle's signing key and, if any, its decryption key."""
+        ids = {self.bundle.signing.key_id}
+        if self.bundle.decryption is not None:
+            ids.add(self.bundle.decryption.key_id)
+        return frozenset(ids)
 
     def reader(self, src: BinaryIO, exchange_id: bytes, list_name: str) -> BinaryIO:
         """A plaintext stream of the sealed content, authenticated chunk by chunk."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 from dataclasses import replace
@@ -11,17 +12,31 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
-from swapproto.cli._output import Mode, handle_errors, plain, safe, stderr, stdout
-from swapproto.cli.disclose import disclosure_info
-from swapproto.disclosure import verify_disclosure
-from swapproto.errors import ErrorCode, InputError, VerificationError
+from swapproto.cli._exchange_check import check_cmd
+from swapproto.cli._output import (
+    Mode,
+    handle_errors,
+    plain,
+    progress_bar,
+    safe,
+    stderr,
+    stdout,
+)
+from swapproto.errors import (
+    ErrorCode,
+    InputError,
+    LocalProtocolError,
+    VerificationError,
+)
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
-from swapproto.handshake import Party, completeness_statement
+from swapproto.handshake import Party, Phase, completeness_statement
 from swapproto.hashing import fingerprint
 from swapproto.keys import KeyBundle, load_key_bundle
-from swapproto.manifest_file import ManifestReader
+from swapproto.manifest import ManifestHeader, VerifiedHeader
+from swapproto.manifest_file import ManifestReader, View, verify_manifest_file
 from swapproto.messages import MessageType
 from swapproto.terms import compile_terms
 from swapproto.transcript import Check, TranscriptReport, verify_transcript
@@ -54,11 +69,74 @@ def _party(xch: Path, bundle: KeyBundle) -> Party:
     if role not in ("a", "b"):
         raise InputError("this key is not a party's key in the terms of this exchange")
     party, skipped = directory.party(role, [bundle.signing])
+    _warn_skipped(skipped)
+    return party
+
+
+def _warn_skipped(skipped: list[str]) -> None:
     for name in skipped:
         stderr.print(
             f"[yellow]warning[/] skipped {safe(name)}: not a valid message of this exchange"
         )
-    return party
+
+
+def _warn(text: str) -> None:
+    stderr.print(f"[yellow]warning[/] {safe(text)}")
+
+
+def _utc(seconds: int) -> str:
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds} (Unix seconds)"
+
+
+def _late(what: str, when: int, deadline: int, name: str) -> bool:
+    """Warn (never refuse) when a move is dated after its deadline: the transcript
+    reports it as late (``spec/handshake.md`` §7.4)."""
+    if when <= deadline:
+        return False
+    _warn(
+        f"this {what} is dated {_utc(when)}, after the terms' {name} {_utc(deadline)}:"
+        " it is accepted, and the transcript reports it as late"
+    )
+    return True
+
+
+def _own_manifest(party: Party, manifest: Path) -> ManifestHeader:
+    """The manifest's header as it claims to be, refused (exit 2) unless it is this
+    party's list of this exchange, in the private view; nothing is trusted yet."""
+    with manifest.open("rb") as stream:
+        reader = ManifestReader(stream)
+        claimed, view = reader.unverified_header(), reader.view
+    what = f"{manifest} (party {claimed.issuer!r}'s list {claimed.list_name!r})"
+    if claimed.exchange != party.exchange_id:
+        raise InputError(f"{what} was not built for this exchange (use manifest build --exchange)")
+    if claimed.issuer != party.role:
+        raise InputError(
+            f"{what} is not this party's list: the key is party {party.role!r}'s"
+            " (give each party's own manifest and key)"
+        )
+    if view is not View.PRIVATE:
+        raise InputError(f"{manifest} is a blinded view: commit and reveal the private view")
+    return claimed
+
+
+def _verify_manifest(
+    party: Party, manifest: Path, claimed: ManifestHeader, as_json: bool
+) -> VerifiedHeader:
+    """Verify the whole manifest (header, every entry, root) before anything irreversible."""
+    policy = party.terms.trust_policy().role(party.role)
+    try:
+        with (
+            manifest.open("rb") as stream,
+            progress_bar("verifying", claimed.count, enabled=not as_json) as tick,
+        ):
+            return verify_manifest_file(stream, policy, full=True, progress=tick).verified
+    except VerificationError as exc:
+        raise VerificationError(
+            f"{manifest} does not verify, nothing was sent: {exc.args[0]}", code=exc.code
+        ) from exc
 
 
 def _write(xch: Path, party: Party, envelope: Any, mtype: MessageType) -> Path:
@@ -131,13 +209,8 @@ def commit_cmd(
     """Commit to a manifest (hiding it) before seeing the other party's list."""
     bundle = _bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
-    with manifest.open("rb") as stream:
-        verified = ManifestReader(stream).verify_header(party.terms.trust_policy().role(party.role))
+    verified = _verify_manifest(party, manifest, _own_manifest(party, manifest), json_output)
     header = verified.header
-    if header.exchange != party.exchange_id:
-        raise InputError(
-            f"{manifest} was not built for this exchange (use manifest build --exchange)"
-        )
     when = _now(now)
     nonce = secrets.token_bytes(32)
     envelope = party.commit(
@@ -156,6 +229,7 @@ def commit_cmd(
         "list": header.list_name,
         "commitment": digest.hex(),
         "fingerprint": fingerprint(digest),
+        "late": _late("commit", when, party.terms.commit_by, "commit_by"),
     }
     Mode(json_output).emit(
         info,
@@ -181,15 +255,17 @@ def reveal_cmd(
     """
     bundle = _bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
+    claimed = _own_manifest(party, manifest)
     opening = Opening.read(manifest)
-    with manifest.open("rb") as stream:
-        reader = ManifestReader(stream)
-        verified = reader.verify_header(party.terms.trust_policy().role(party.role))
+    if claimed.digest != opening.header_digest:
+        raise InputError(f"{manifest} is not the manifest that was committed")
+    # Check the move before sealing anything: the table refuses a reveal before both commits.
+    _check_reveal(party, claimed.list_name)
+    verified = _verify_manifest(party, manifest, claimed, json_output)
     if verified.digest != opening.header_digest:
         raise InputError(f"{manifest} is not the manifest that was committed")
     list_name = verified.header.list_name
-    # Check the move before sealing anything: the table refuses a reveal before both commits.
-    party.check_move(MessageType.REVEAL, list_name)
+    when = _now(now)
     directory = ExchangeDir(xch)
     with (
         manifest.open("rb") as src,
@@ -202,7 +278,7 @@ def reveal_cmd(
             verified.envelope.to_bytes(),
             nonce=opening.nonce,
             content=content,
-            now=_now(now),
+            now=when,
         )
         staged.publish()
         try:
@@ -216,10 +292,26 @@ def reveal_cmd(
         "list": list_name,
         "sealed": content["sealed"],
         "content": content["sha256"].hex(),
+        "late": _late("reveal", when, party.terms.reveal_by, "reveal_by"),
     }
     Mode(json_output).emit(
         info, lambda: stdout.print(f"revealed {safe(repr(list_name))}: {safe(path)}")
     )
+
+
+def _check_reveal(party: Party, list_name: str) -> None:
+    """Ask the table whether the reveal is legal, in plain words when the other party
+    has not committed yet (the usual case)."""
+    try:
+        party.check_move(MessageType.REVEAL, list_name)
+    except LocalProtocolError as exc:
+        other = "b" if party.role == "a" else "a"
+        if not party.aborted and party.phase(other) < Phase.COMMITTED:
+            raise LocalProtocolError(
+                "the other party has not committed yet; a reveal must wait for both commits",
+                code=exc.code,
+            ) from None
+        raise
 
 
 def _render(report: TranscriptReport) -> None:
@@ -233,9 +325,11 @@ def _render(report: TranscriptReport) -> None:
     for column in ("check", "result", "detail"):
         table.add_column(column)
     for check in report.checks:
-        mark = "[green]ok[/]" if check.ok else "[bold red]FAIL[/]"
-        detail = check.detail + "".join(f"\n  • {e}" for e in check.evidence[:10])
-        table.add_row(plain(check.name), mark, plain(detail))
+        if check.skipped:
+            mark = "[yellow]skipped[/]"
+        else:
+            mark = "[green]ok[/]" if check.ok else "[bold red]FAIL[/]"
+        table.add_row(plain(check.name), mark, _detail_cell(check))
     stdout.print(table)
     if report.named_fingerprints:
         prints = Table(title="fingerprints (read aloud; check with --expect)", title_justify="left")
@@ -260,9 +354,32 @@ def _render(report: TranscriptReport) -> None:
                 plain(cats),
             )
         stdout.print(lists)
-    stdout.print(
-        "[bold green]ALL CHECKS PASS[/]" if report.ok else "[bold red]VERIFICATION FAILED[/]"
-    )
+    skipped = len(report.skipped)
+    if not report.ok:
+        stdout.print("[bold red]VERIFICATION FAILED[/]")
+    elif skipped:
+        stdout.print(
+            f"[bold green]ALL CHECKS PASS[/] [yellow]({skipped} not evaluated: sealed lists"
+            " not opened; give a recipient's --key to check them)[/]"
+        )
+    else:
+        stdout.print("[bold green]ALL CHECKS PASS[/]")
+
+
+MAX_EVIDENCE_SHOWN = 10
+
+
+def _detail_cell(check: Check) -> Text:
+    """The detail and evidence on separate lines, each part escaped on its own (a
+    newline inside one part is shown escaped, never as a line break)."""
+    cell = plain(check.detail)
+    for item in check.evidence[:MAX_EVIDENCE_SHOWN]:
+        cell.append("\n  • ")
+        cell.append_text(plain(item))
+    more = len(check.evidence) - MAX_EVIDENCE_SHOWN
+    if more > 0:
+        cell.append(f"\n  … and {more} more (see --json)")
+    return cell
 
 
 def verify_cmd(
@@ -330,16 +447,17 @@ def _normalise(fp: str) -> str:
 
 def _verdict(
     xch: Path,
-    key: Path,
+    bundle: KeyBundle,
     accept: bool,
     reasons: list[str],
-    now: int | None,
-    pfile: Path | None,
-    penv: str | None,
+    when: int,
     as_json: bool,
+    *,
+    party: Party | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    party = _party(xch, _bundle(key, pfile, penv))
-    envelope = party.verdict(accept=accept, reasons=reasons, now=_now(now))
+    party = party if party is not None else _party(xch, bundle)
+    envelope = party.verdict(accept=accept, reasons=reasons, now=when)
     path = _write(xch, party, envelope, MessageType.VERDICT)
     word = "accepted" if accept else "disputed"
     info = {
@@ -347,6 +465,7 @@ def _verdict(
         "file": str(path),
         "verdict": "accept" if accept else "dispute",
         "seen": party.seen_digest().hex(),
+        **(extra or {}),
     }
     Mode(as_json).emit(
         info,
@@ -357,16 +476,62 @@ def _verdict(
     )
 
 
+def _checks_before_accepting(xch: Path, party: Party, bundle: KeyBundle, when: int) -> list[str]:
+    """Verify the directory as this party (its own key opens the list sealed to it) and
+    return the names of the failed checks; checks not evaluated are named on stderr."""
+    directory = ExchangeDir(xch)
+    opener = RecipientOpener(bundle) if bundle.decryption is not None else None
+    report = verify_transcript(
+        directory.messages(), terms=party.terms, blobs=directory, opener=opener, now=when
+    )
+    own = f"rules {party.role}/"  # its own list is not sealed to it: nothing to say
+    for check in report.skipped:
+        if not check.name.startswith(own):
+            _warn(f"{check.name}: {check.detail}")
+    failed = [c.name for c in report.checks if not c.ok]
+    # The verdict signs the party's own replay: it must be what was verified.
+    if dict(report.named_fingerprints).get("transcript") != fingerprint(party.seen_digest()):
+        failed.append("the transcript verified is the one to be signed")
+    return failed
+
+
 def accept_cmd(
     xch: XchArg,
     key: KeyOpt,
     now: NowOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Accept even though the exchange does not verify (the failed checks are"
+            " printed on stderr and listed in --json output).",
+        ),
+    ] = False,
     passphrase_file: PassFileOpt = None,
     passphrase_env: PassEnvOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Accept the revealed lists, signing the digest of everything seen."""
-    _verdict(xch, key, True, [], now, passphrase_file, passphrase_env, json_output)
+    """Accept the revealed lists, signing the digest of everything seen.
+
+    The exchange is verified first, as ``swapproto verify XCH --key KEY --now T`` would
+    (the other party's sealed list is opened with this key): if any check fails, nothing
+    is signed and the exit code is 1, unless --force is given.
+    """
+    bundle = _bundle(key, passphrase_file, passphrase_env)
+    party = _party(xch, bundle)
+    when = _now(now)
+    failed = _checks_before_accepting(xch, party, bundle, when)
+    if failed and not force:
+        raise VerificationError(
+            f"not accepted: {len(failed)} check(s) of this exchange fail: {', '.join(failed)}"
+            f" (see swapproto verify {xch} --key {key}); dispute, or accept anyway with --force",
+            code=ErrorCode.VERIFY_MESSAGE,
+            failed=failed,
+        )
+    if failed:
+        _warn(f"accepting although {len(failed)} check(s) fail (--force): {', '.join(failed)}")
+    extra = {"failed_checks": failed, "forced": bool(failed)}
+    _verdict(xch, bundle, True, [], when, json_output, party=party, extra=extra)
 
 
 def dispute_cmd(
@@ -378,8 +543,9 @@ def dispute_cmd(
     passphrase_env: PassEnvOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Dispute the revealed lists, with reasons."""
-    _verdict(xch, key, False, reason, now, passphrase_file, passphrase_env, json_output)
+    """Dispute the revealed lists, with reasons (no verification needed to dispute)."""
+    bundle = _bundle(key, passphrase_file, passphrase_env)
+    _verdict(xch, bundle, False, reason, _now(now), json_output)
 
 
 def abort_cmd(
@@ -399,42 +565,6 @@ def abort_cmd(
         {"ok": True, "file": str(path)},
         lambda: stdout.print(f"party {party.role} aborted: {safe(path)}"),
     )
-
-
-def check_cmd(
-    proof: Annotated[Path, typer.Argument(help="A disclosure file.")],
-    exchange: Annotated[
-        Path, typer.Option("--exchange", help="The exchange directory whose terms pin the keys.")
-    ],
-    json_output: JsonOpt = False,
-) -> None:
-    """Check a disclosure against the keys pinned in an exchange's terms."""
-    terms = ExchangeDir(exchange).terms()
-    data = proof.read_bytes()
-    from swapproto.disclosure import disclosure_issuer
-
-    issuer = disclosure_issuer(data)
-    if issuer not in ("a", "b"):
-        raise VerificationError(
-            f"the disclosure's issuer {issuer!r} is not a party", code=ErrorCode.VERIFY_DISCLOSURE
-        )
-    result = verify_disclosure(data, terms.trust_policy().role(issuer))
-    if result.verified.header.exchange != terms.exchange_id:
-        raise VerificationError(
-            "the disclosed list belongs to another exchange", code=ErrorCode.VERIFY_DISCLOSURE
-        )
-    info = disclosure_info(result)
-    info["party"] = terms.party_name(issuer)
-
-    def human() -> None:
-        stdout.print(
-            f"OK: on the list {safe(repr(result.verified.header.list_name))}"
-            f" signed by {safe(terms.party_name(issuer))}"
-        )
-        for e in info["entries"]:
-            stdout.print(plain(f"entry {e['index']}: {e['record']}"))
-
-    Mode(json_output).emit({"ok": True, **info}, human)
 
 
 def register(app: typer.Typer) -> None:
