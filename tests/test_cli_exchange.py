@@ -465,7 +465,7 @@ def test_accept_verifies_first_and_refuses_a_failing_exchange(session: Path) -> 
     commit_both()
     reveal_both()
     error = fails("accept", "xch/", "--key", "keys/ua.key", "--now", JUNE_3)
-    assert error["code"] == "verify.message_invalid"
+    assert error["code"] == "verify.transcript_failed"
     assert "rules b/pows" in error["message"]
     assert "--force" in error["message"]
     assert not list(Path("xch").glob("*verdict*.spmsg"))

@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     VERIFY_DIGEST = "verify.digest_mismatch"
     VERIFY_MESSAGE = "verify.message_invalid"
     VERIFY_COMMITMENT = "verify.commitment_mismatch"
+    VERIFY_TRANSCRIPT = "verify.transcript_failed"
     # keys and key files
     KEY_FORMAT = "key.bad_format"
     KEY_PERMISSIONS = "key.insecure_permissions"

@@ -136,4 +136,8 @@ def _run(root: Path, count: int) -> None:
     finally:
         os.chdir(previous)
     stdout.print(Rule("done"))
-    stdout.print("The exchange verified end to end: every signature, commitment, root and rule.")
+    stdout.print(
+        "The exchange is agreed. The mediator's verification opened both sealed lists and"
+        " checked every signature, commitment, root and rule; the last verification, without"
+        " a key, re-checked everything but the sealed contents."
+    )

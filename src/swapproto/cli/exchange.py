@@ -525,7 +525,7 @@ def accept_cmd(
         raise VerificationError(
             f"not accepted: {len(failed)} check(s) of this exchange fail: {', '.join(failed)}"
             f" (see swapproto verify {xch} --key {key}); dispute, or accept anyway with --force",
-            code=ErrorCode.VERIFY_MESSAGE,
+            code=ErrorCode.VERIFY_TRANSCRIPT,
             failed=failed,
         )
     if failed:
