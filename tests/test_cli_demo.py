@@ -68,7 +68,7 @@ def test_small_demo_discloses_its_last_entry(tmp_path: Path, count: int, entry: 
     assert f"disclose ua.manifest --entry {entry} -o p{entry}.proof" in result.stdout
     assert f"check p{entry}.proof --exchange xch/" in result.stdout
     assert (tmp_path / f"p{entry}.proof").is_file()
-    assert "The exchange verified end to end" in result.stdout
+    assert "The exchange is agreed" in result.stdout
 
 
 def test_steps_disclose_entry_17_from_18_prisoners_on() -> None:
