@@ -273,3 +273,89 @@ def test_vector_decoder_matches_plain_msgpack_for_valid_cases() -> None:
     for case in load_vectors("encoding", "valid")["cases"]:
         data = bytes.fromhex(case["encoded"])
         assert msgpack.unpackb(data, raw=False) == decode(data)
+
+
+# --- the plain-map fast path --------------------------------------------------------------------
+# encode() packs a map of str keys to str / list-of-str values as it stands once it has checked
+# order and NFC; anything else takes the full walk. Both must give the same bytes or error.
+
+
+class _Str(str):
+    __slots__ = ()
+
+
+def _reference(value: object) -> tuple[str, object]:
+    """The full walk alone (no fast path): bytes, or the error code."""
+    from swapproto.encoding import _canonical, _pack_strict
+
+    try:
+        return "ok", _pack_strict(_canonical(value, 0, False))
+    except EncodeError as exc:
+        return "err", exc.code
+
+
+def _outcome(value: object) -> tuple[str, object]:
+    try:
+        return "ok", encode(value)
+    except EncodeError as exc:
+        return "err", exc.code
+
+
+any_text = st.text(max_size=8)  # NFC or not
+flat_values = st.one_of(any_text, st.lists(any_text, max_size=3))
+flat_maps = st.dictionaries(any_text, flat_values, max_size=8)
+
+
+@settings(max_examples=500)
+@given(flat_maps, st.randoms(use_true_random=False))
+def test_plain_maps_encode_as_the_full_walk_does(
+    mapping: dict[str, Any], rnd: random.Random
+) -> None:
+    items = list(mapping.items())
+    rnd.shuffle(items)
+    for value in (mapping, dict(items), dict(sorted(items)), {"r": dict(sorted(items)), "i": 1}):
+        assert _outcome(value) == _reference(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {_Str("a"): "x"},
+        {"a": _Str("x")},
+        {"a": [_Str("x")]},
+        {"a": ["x"], "b": _Str("y")},
+        {"r": {"a": ["x", _Str("y")]}},
+    ],
+)
+def test_str_subclasses_are_refused_as_before(value: object) -> None:
+    assert _outcome(value) == _reference(value)
+    assert _outcome(value)[0] == "err"
+
+
+def test_known_key_lists_do_not_vouch_for_keys_holding_nul() -> None:
+    from swapproto.encoding import is_plain_map
+
+    assert is_plain_map({"b": "1", "b\x00a": "2"})  # sorted; its joined keys are remembered
+    tricky = {"b\x00b": "1", "a": "2"}  # joins the same way, but is not sorted
+    assert not is_plain_map(tricky)
+    assert encode(tricky) == encode(dict(sorted(tricky.items())))
+    assert list(decode(encode(tricky))) == ["a", "b\x00b"]  # type: ignore[arg-type]
+
+
+def test_is_plain_map_cases() -> None:
+    from swapproto.encoding import is_plain_map, strict_packer
+
+    assert is_plain_map({})
+    assert is_plain_map({"a": "x", "b": ["y", "z"], "c": []})
+    assert not is_plain_map({"b": "x", "a": "y"})  # order
+    assert not is_plain_map({"a": "e\u0301"})  # not NFC
+    assert not is_plain_map({"e\u0301": "a"})
+    assert not is_plain_map({"a": ["e\u0301"]})
+    assert not is_plain_map({"a": 1})
+    assert not is_plain_map({"a": ("x",)})
+    assert not is_plain_map({"a": None})
+    assert not is_plain_map({1: "x"})
+    value = {"a": "x", "b": ["y"]}
+    assert strict_packer()(value) == encode(value)
+    with pytest.raises(TypeError):
+        strict_packer()({"a": ("x",)})

@@ -379,3 +379,430 @@ def test_header_labels_are_checked_when_parsing() -> None:
         with pytest.raises(VerificationError) as info:
             ManifestHeader.from_payload(bad)
         assert info.value.code == ErrorCode.VERIFY_MANIFEST
+
+
+# --- encoded records and builder state ---------------------------------------------------------
+
+
+def _salts(seed: int = 5) -> Any:
+    """A deterministic salt source that pickles with its state (for worker processes)."""
+    import random
+
+    return random.Random(seed).randbytes
+
+
+def _builder(sink: Any, **options: Any) -> ManifestBuilder:
+    return ManifestBuilder(
+        kind="prisoner",
+        list_name="l",
+        issuer="a",
+        sink=sink,
+        salt_source=options.pop("salt_source", _salts()),
+        **options,
+    )
+
+
+def _mixed_records(n: int) -> list[dict[str, Any]]:
+    """Records with repeated identities (warnings), lists and absent fields."""
+    out = []
+    for i in range(n):
+        record = prisoner(i % 7, person_id=f"P-{i:05d}")
+        if i % 3:
+            record["categories"] = ["civilian", "seriously_ill"][: i % 3]
+        if i % 5 == 0:
+            record["rank"] = "ефрейтор"
+        out.append(record)
+    return out
+
+
+def test_add_encoded_gives_the_leaves_and_warnings_of_add() -> None:
+    from swapproto.encoding import encode
+
+    records = _mixed_records(40)
+    kept = {3: bytes(range(32)), 17: bytes(32)}
+    one: list[bytes] = []
+    many: list[bytes] = []
+    a, b = _builder(one.append), _builder(many.append)
+    for i, record in enumerate(records):
+        a.add(record, salt=kept.get(i))
+    encodings = [encode(record) for record in records]
+    salts = [kept.get(i) for i in range(len(records))]
+    b.add_encoded(encodings[:25], salts=salts[:25])
+    b.add_encoded(encodings[25:], salts=salts[25:], values=records[25:])
+    assert many == one
+    assert a.header(created_at=1) == b.header(created_at=1)
+    assert a.warnings == b.warnings
+    assert a.warning_count == b.warning_count > 0
+    assert one[3] == encode_entry(3, "prisoner", records[3], kept[3])
+
+
+def test_add_encoded_raises_after_adding_the_entries_before_the_error() -> None:
+    from swapproto.encoding import encode
+
+    records = [prisoner(1), prisoner(2), prisoner(3), prisoner(2), prisoner(4)]
+    leaves: list[bytes] = []
+    builder = _builder(leaves.append)
+    with pytest.raises(InputError) as info:
+        builder.add_encoded([encode(r) for r in records])
+    assert info.value.code == ErrorCode.INPUT_DUPLICATE
+    assert info.value.details["indices"] == (1, 3)
+    assert builder.count == len(leaves) == 3
+    reference = _builder(lambda leaf: None)
+    for record in records[:3]:
+        reference.add(record)
+    assert builder.header(created_at=1).root == reference.header(created_at=1).root
+    with pytest.raises(InputError) as info:
+        _builder(leaves.append).add_encoded([encode(prisoner(9))], salts=[b"short"])
+    assert str(info.value) == "[input.invalid] salt must be 32 bytes"
+
+
+def test_a_build_goes_on_from_its_state_in_another_builder() -> None:
+    import pickle
+
+    records = _mixed_records(30)
+    whole: list[bytes] = []
+    split: list[bytes] = []
+    a = _builder(whole.append)
+    for record in records:
+        a.add(record)
+    first = _builder(split.append)
+    for record in records[:13]:
+        first.add(record)
+    state = pickle.loads(pickle.dumps(first.state()))
+    second = ManifestBuilder.resume(
+        state, kind="prisoner", list_name="l", issuer="a", sink=split.append
+    )
+    for record in records[13:]:
+        second.add(record)
+    assert split == whole
+    assert second.header(created_at=1) == a.header(created_at=1)
+    assert second.warnings == a.warnings
+    with pytest.raises(InputError) as info:
+        second.add(records[0])
+    assert info.value.details["indices"] == (0, 30)
+
+
+def test_identity_fingerprints_match_equal_identities_only() -> None:
+    builder = _builder(lambda leaf: None)
+    builder.add(prisoner(1, family_name="Ševčenko", given_names="Ivan  Petrovich"))
+    builder.add(prisoner(1, person_id="X-1", family_name="ŠEVČENKO", given_names="ivan petrovich"))
+    builder.add(prisoner(1, person_id="X-2", family_name="Sevcenko", given_names="Ivan Petrovich"))
+    assert [w.indices for w in builder.warnings] == [(0, 1)]
+
+
+# --- builds on two cores ------------------------------------------------------------------------
+# A small parallel_after with parallel=True forces the worker process on small inputs; the
+# output and the errors must be those of the in-process build with the same salt source.
+
+
+HANDED_OVER: list[bool] = []
+
+
+@pytest.fixture(autouse=True)
+def _record_hand_overs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record each time a build hands its state to a worker (HANDED_OVER)."""
+    from swapproto._manifest_parallel import EntryPipeline
+
+    original = EntryPipeline._hand_over
+
+    def hand_over(self: EntryPipeline) -> None:
+        original(self)
+        HANDED_OVER.append(self.parallel)
+
+    HANDED_OVER.clear()
+    monkeypatch.setattr(EntryPipeline, "_hand_over", hand_over)
+
+
+def _both_ways(rows: Any, **options: Any) -> tuple[Any, Any]:
+    """(in-process outcome, parallel outcome): the file bytes and warnings, or the error."""
+    import multiprocessing
+
+    outcomes: list[tuple[Any, ...]] = []
+    for parallel in (False, True):
+        out = io.BytesIO()
+        try:
+            result = build_manifest(
+                out,
+                iter(rows),
+                kind="prisoner",
+                list_name="pows",
+                issuer="a",
+                keys=[KEY],
+                created_at=1748822400,
+                salt_source=options.get("salts", _salts)(),
+                parallel=parallel,
+                parallel_after=options.get("after", 5),
+            )
+        except Exception as exc:  # compared below
+            outcomes.append(("error", type(exc), exc.args, getattr(exc, "details", None)))
+        else:
+            outcomes.append(("ok", out.getvalue(), result.warnings))
+        assert multiprocessing.active_children() == []  # no worker left behind
+    return outcomes[0], outcomes[1]
+
+
+def test_parallel_build_gives_the_same_bytes() -> None:
+    rows = _mixed_records(3000)
+    serial, parallel = _both_ways(rows)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[0] == "ok"
+    assert serial[2]  # warnings, from both the in-process and the worker part
+    assert verify(serial[1]).count == 3000
+
+
+def test_parallel_build_keeps_given_salts() -> None:
+    rows: list[Any] = _mixed_records(2500)
+    for i in range(0, 2500, 7):
+        rows[i] = (rows[i], bytes([i % 256]) * 32)
+    serial, parallel = _both_ways(rows)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        prisoner(9, person_id="ODD", family_name=7),  # a value the checks cannot send
+        (prisoner(9, person_id="ODD"), bytearray(32)),  # a salt that is not bytes
+        prisoner(9, person_id="ODD", categories=("civilian",)),  # a tuple: encode() takes it
+    ],
+)
+def test_parallel_build_takes_back_rows_it_cannot_send(odd: Any) -> None:
+    rows: list[Any] = _mixed_records(2100)
+    rows.insert(1700, odd)
+    serial, parallel = _both_ways(rows)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+
+
+def test_parallel_build_reports_a_duplicate_as_in_process() -> None:
+    rows = _mixed_records(3000)
+    rows.append(rows[2000])
+    serial, parallel = _both_ways(rows)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[1] is InputError
+    assert serial[3]["indices"] == (2000, 3000)
+
+
+def test_parallel_build_an_earlier_duplicate_wins_over_a_later_reading_error() -> None:
+    def rows() -> Any:
+        records = _mixed_records(2500)
+        yield from records
+        yield records[1500]  # entry 2500 repeats entry 1500
+        yield from _mixed_records(2600)[2500:]
+        raise InputError("the rows ended badly", code=ErrorCode.INPUT_RECORD)
+
+    serial, parallel = _both_ways(_Replay(rows))
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[3]["indices"] == (1500, 2500)
+
+
+class _Replay:
+    """An iterable that runs a generator function afresh each time (for both builds)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+
+    def __iter__(self) -> Any:
+        return self._make()
+
+
+def test_parallel_build_raises_the_reading_error_after_the_rows_before_it() -> None:
+    def rows() -> Any:
+        yield from _mixed_records(2500)
+        raise InputError("the rows ended badly", code=ErrorCode.INPUT_RECORD)
+
+    serial, parallel = _both_ways(_Replay(rows))
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[1] is InputError
+    assert serial[2] == ("the rows ended badly",)
+
+
+class ShortSalts:
+    """A salt source that returns too little from its third call (in any process)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, n: int) -> bytes:
+        self.calls += 1
+        return bytes(n if self.calls < 3 else n - 1)
+
+
+def test_parallel_build_salt_source_errors_are_those_in_process() -> None:
+    serial, parallel = _both_ways(_mixed_records(12000), salts=ShortSalts)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[1] is InputError
+    assert "salt source" in serial[2][0]
+
+
+class DyingSalts:
+    """A salt source that kills the process calling it, if not the one that made it."""
+
+    def __init__(self) -> None:
+        import os
+
+        self.pid = os.getpid()
+
+    def __call__(self, n: int) -> bytes:
+        import os
+
+        if os.getpid() != self.pid:
+            os._exit(3)
+        return bytes(n)
+
+
+def test_parallel_build_worker_crash_is_an_error_and_nothing_is_left(tmp_path: Path) -> None:
+    import multiprocessing
+
+    target = tmp_path / "out.manifest"
+    with pytest.raises(ChildProcessError):
+        build_manifest_file(
+            target,
+            _mixed_records(9000),
+            kind="prisoner",
+            list_name="l",
+            issuer="a",
+            keys=[KEY],
+            created_at=1,
+            salt_source=DyingSalts(),
+            parallel=True,
+            parallel_after=100,
+        )
+    assert HANDED_OVER == [True]
+    assert list(tmp_path.iterdir()) == []
+    assert multiprocessing.active_children() == []
+
+
+def test_parallel_build_interrupted_stops_its_worker(tmp_path: Path) -> None:
+    import multiprocessing
+
+    seen: list[bool] = []
+
+    def progress(count: int) -> None:
+        if count >= 4 * 16384:
+            seen.append(bool(multiprocessing.active_children()))
+            raise KeyboardInterrupt
+
+    rows = (prisoner(i % 7, person_id=f"P-{i}") for i in range(200_000))
+    with pytest.raises(KeyboardInterrupt):
+        build_manifest_file(
+            tmp_path / "out.manifest",
+            rows,
+            kind="prisoner",
+            list_name="l",
+            issuer="a",
+            keys=[KEY],
+            created_at=1,
+            progress=progress,
+            parallel=True,
+            parallel_after=100,
+        )
+    assert seen == HANDED_OVER == [True]  # the worker was running
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parallel_build_with_an_unpicklable_salt_source_stays_in_process() -> None:
+    serial, parallel = _both_ways(_mixed_records(2000), salts=lambda: lambda n: bytes(n))
+    assert HANDED_OVER == []
+    assert serial == parallel
+
+
+def test_small_builds_never_start_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import swapproto._manifest_parallel as parallel_module
+
+    def no_worker(*args: Any) -> Any:
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(parallel_module, "get_context", no_worker)
+    data = build(_mixed_records(500), parallel=None, parallel_after=1000)
+    assert verify(data).count == 500
+    data = build(_mixed_records(500), parallel=True, parallel_after=1000)
+    assert verify(data).count == 500
+
+
+def _csv_build(path: Path, csv_text: str, parallel: bool) -> Any:
+    from swapproto.tabular import RowReport, iter_records
+
+    source = path / "in.csv"
+    source.write_text(csv_text, encoding="utf-8")
+    target = path / f"out-{parallel}.manifest"
+    target.unlink(missing_ok=True)
+    try:
+        with source.open(encoding="utf-8", newline="") as text:
+            build_manifest_file(
+                target,
+                iter_records(text, kind="prisoner", report=RowReport("in.csv")),
+                kind="prisoner",
+                list_name="l",
+                issuer="a",
+                keys=[KEY],
+                created_at=1,
+                salt_source=_salts(),
+                parallel=parallel,
+                parallel_after=100,
+            )
+    except InputError as exc:
+        assert not target.exists()
+        return exc.code, exc.details
+    return target.read_bytes()
+
+
+def test_parallel_build_from_csv_reports_bad_rows_with_their_lines(tmp_path: Path) -> None:
+    header = "person_id,family_name,given_names,date_of_birth,sex,citizenship"
+    rows = [f"P{i},Коваль{i % 9},Іван,1990-01-0{1 + i % 9},male,UA" for i in range(3000)]
+    good = "\n".join([header, *rows]) + "\n"
+    assert _csv_build(tmp_path, good, False) == _csv_build(tmp_path, good, True)
+    assert HANDED_OVER == [True]
+    rows[2100] = "P2100,Коваль,Іван,1990-01-01,robot,UA"
+    rows[2900] = "P2900,short"
+    bad = "\n".join([header, *rows]) + "\n"
+    serial = _csv_build(tmp_path, bad, False)
+    assert serial == _csv_build(tmp_path, bad, True)
+    assert serial[0] == ErrorCode.INPUT_RECORD
+    assert [row["line"] for row in serial[1]["rows"]] == [2102, 2902]
+    rows[1500] = rows[300]  # a duplicate id comes first
+    dup = "\n".join([header, *rows]) + "\n"
+    serial = _csv_build(tmp_path, dup, False)
+    assert serial == _csv_build(tmp_path, dup, True)
+    assert serial == (ErrorCode.INPUT_DUPLICATE, {"indices": (300, 1500)})
+
+
+def test_parallel_build_a_row_that_fails_to_encode_after_a_duplicate_id() -> None:
+    rows: list[Any] = _mixed_records(2000)
+    rows.append(prisoner(1, person_id=rows[1200]["person_id"], unit="\ud800"))
+    serial, parallel = _both_ways(rows)
+    assert HANDED_OVER == [True]
+    assert serial == parallel
+    assert serial[3]["indices"] == (1200, 2000)
+
+
+def test_a_worker_that_cannot_start_leaves_the_build_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import swapproto._manifest_parallel as parallel_module
+
+    class Refusing:
+        def Pipe(self, duplex: bool) -> Any:  # the context's API
+            import multiprocessing
+
+            return multiprocessing.get_context("spawn").Pipe(duplex=duplex)
+
+        def Process(self, **options: Any) -> Any:
+            class NoStart:
+                def start(self) -> None:
+                    raise OSError("no processes left")
+
+            return NoStart()
+
+    monkeypatch.setattr(parallel_module, "get_context", lambda name: Refusing())
+    serial, parallel = _both_ways(_mixed_records(2000))
+    assert HANDED_OVER == []
+    assert serial == parallel

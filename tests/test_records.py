@@ -937,3 +937,138 @@ def test_clean_text_output_is_canonical(raw: str) -> None:
         return
     assert check_text(cleaned, 20) == cleaned
     assert clean_text(cleaned, 20) == cleaned
+
+
+# ------------------------------------------------------------------ batches of rows
+
+
+@st.composite
+def row_batches(draw: st.DrawFn) -> tuple[str, list[str], list[list[list[str]]]]:
+    """A kind, a header (some optional columns left out, any order) and batches of rows:
+    mostly valid rows, some with a mutated cell."""
+    kind = draw(st.sampled_from([*sorted(ROWS), CUSTOM]))
+    base = dict(ROWS[kind]() if kind in ROWS else detainee_row())
+    required = {s.name for s in records.get_kind(kind).fields if s.required}
+    names = [name for name in base if name in required or draw(st.booleans())]
+    names = draw(st.permutations(names))
+    batches = []
+    for _ in range(draw(st.integers(1, 3))):
+        batch = []
+        for _ in range(draw(st.integers(0, 6))):
+            row = dict(base)
+            for name in draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
+                row[name] = draw(_cell_strategy(kind, name))
+            batch.append([row[name] for name in names])
+        batches.append(batch)
+    return kind, list(names), batches
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(row_batches())
+def test_rows_converter_agrees_with_from_row(
+    case: tuple[str, list[str], list[list[list[str]]]],
+) -> None:
+    kind, names, batches = case
+    plan = records.get_kind(kind).plan
+    converter = plan.rows_converter(names, max_cell=40)
+    assert converter is not None
+    for batch in batches:
+        values = converter(batch)
+        expected = [fast_row_outcome(kind, dict(zip(names, row, strict=True))) for row in batch]
+        if any(len(cell) > 40 for row in batch for cell in row):
+            assert values is None
+        if values is None:
+            continue
+        assert values == expected
+        for value, want in zip(values, expected, strict=True):
+            assert list(value) == sorted(value) == list(want)  # type: ignore[call-overload]
+
+
+def test_rows_converter_takes_clean_batches_and_refuses_doubtful_ones() -> None:
+    names = list(prisoner_row())
+    good = [list(prisoner_row(person_id=f"A-{i}").values()) for i in range(5)]
+    converter = records.get_kind("prisoner").plan.rows_converter(names, max_cell=100)
+    assert converter is not None
+    values = converter(good)
+    assert values == [
+        records.canonical_from_row("prisoner", prisoner_row(person_id=f"A-{i}")) for i in range(5)
+    ]
+    for bad in ({"sex": "x"}, {"family_name": " "}, {"rank": "a\u202eb"}, {"unit": "u" * 101}):
+        assert converter([*good, list(prisoner_row(**bad).values())]) is None
+    assert converter([]) == []
+
+
+def test_rows_converter_needs_a_header_some_row_could_pass() -> None:
+    plan = records.get_kind("prisoner").plan
+    names = list(prisoner_row())
+    assert plan.rows_converter([*names, "extra"], max_cell=10) is None
+    assert plan.rows_converter([n for n in names if n != "sex"], max_cell=10) is None
+    assert plan.rows_converter([n for n in names if n != "rank"], max_cell=10) is not None
+
+
+def test_rows_converter_memo_of_converted_cells_stays_correct_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import swapproto._recordplan as plan_module
+
+    monkeypatch.setattr(plan_module, "_COLUMN_MEMO_LIMIT", 3)
+    names = list(prisoner_row())
+    converter = records.get_kind("prisoner").plan.rows_converter(names, max_cell=100)
+    assert converter is not None
+    for start in range(0, 40, 4):
+        rows = [
+            prisoner_row(date_of_birth=f"1990-01-{day:02d}")
+            for day in range(1 + start % 28, 5 + start % 28)
+        ]
+        assert converter([list(row.values()) for row in rows]) == [
+            records.canonical_from_row("prisoner", row) for row in rows
+        ]
+
+
+# ------------------------------------------------------------------ identities
+
+IDENTITY_PARTS = st.text(
+    st.one_of(
+        st.sampled_from(" \t\u3000AaİiıÅåǰJ\u030cßSsΣσςﬁ\u0345\u0301\u0308ЙйИи\u0306ДЖ"),
+        st.characters(codec="utf-8", categories=["L", "M", "Zs"]),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(IDENTITY_PARTS, min_size=3, max_size=3),
+    st.lists(IDENTITY_PARTS, min_size=3, max_size=3),
+)
+def test_identity_text_is_equal_exactly_when_the_identity_key_is(
+    a: list[str], b: list[str]
+) -> None:
+    fields = records.get_kind("prisoner").identity_fields
+    assert fields is not None
+    value_a = dict(zip(fields, a, strict=True))
+    value_b = dict(zip(fields, b, strict=True))
+    for x, y in (
+        (value_a, value_b),
+        (value_a, {k: unicodedata.normalize("NFD", v).upper() for k, v in value_a.items()}),
+    ):
+        same_key = records.identity_key("prisoner", x) == records.identity_key("prisoner", y)
+        same_text = records.identity_text(x, fields) == records.identity_text(y, fields)
+        assert same_key == same_text
+
+
+def test_identity_text_and_id_helpers_need_no_registry_lookup() -> None:
+    value = {"person_id": "A-1", "family_name": "ШЕВЧЕНКО", "given_names": "Тарас"}
+    fields = ("family_name", "given_names")
+    assert records.identity_text(value, fields) == unicodedata.normalize("NFD", "шевченко\x00тарас")
+    assert records.identity_text(value, None) is None
+    assert records.identity_text({"family_name": "x"}, fields) is None
+    assert records.id_from(value, "prisoner", "person_id") == "A-1"
+    with pytest.raises(InputError) as info:
+        records.id_from({}, "prisoner", "person_id")
+    assert str(info.value) == "[input.invalid_record] prisoner record: field 'person_id' is missing"
+
+
+def test_rows_become_values_with_keys_in_canonical_order() -> None:
+    value = records.canonical_from_row("prisoner", prisoner_row())
+    assert list(value) == sorted(value)

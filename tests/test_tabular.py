@@ -11,6 +11,7 @@ import pytest
 
 from swapproto.errors import ErrorCode, InputError, SwapprotoError
 from swapproto.tabular import (
+    BATCH,
     MAX_FIELD,
     MAX_REPORTED,
     RowError,
@@ -675,3 +676,89 @@ def test_multiline_row_with_wrong_column_count_is_reported_at_its_first_line() -
     exc = _fail(text)
     assert _rows(exc)[0] == (3, "3 columns, expected 6")
     assert [line for line, _ in _rows(exc)] == [3, 6]
+
+
+# ---------------------------------------------------------------------------------------
+# batches: rows are converted BATCH at a time, column by column, and still come out (and
+# are reported) one by one, in order, exactly as row by row
+
+
+def _person(i: int) -> str:
+    rank = "" if i % 4 else ",рядовий"
+    return (
+        f"P{i},Коваленко{i % 13},Іван Петрович,19{50 + i % 40}-0{1 + i % 9}-1{i % 10},male,UA"
+        + (rank if rank else ",")
+    )
+
+
+def _many_rows(n: int) -> tuple[str, list[tuple[int, str]], list[str]]:
+    """A CSV of n rows, with bad, blank and multi-line ones placed around the ends of
+    every other batch (the others are clean: converted column by column); the row
+    errors it must give (line, reason) and the good rows, in order."""
+    lines = [HEADER + ",rank"]
+    errors: list[tuple[int, str]] = []
+    good: list[str] = []
+    for i in range(n):
+        at = len(lines) + 1
+        flawed = (i // BATCH) % 2 == 1
+        if flawed and i % BATCH in (0, BATCH - 1):
+            lines.append(f"P{i},Bad,Row,1990-01-01,robot,UA,")
+            errors.append((at, "prisoner record: field 'sex' is not in the vocabulary"))
+        elif flawed and i % 97 == 5:
+            lines.extend([f'P{i},"Two', 'Lines",X,1990-01-01,male,UA,'])  # a row on 2 lines
+            reason = "contains a control, formatting or bidirectional character"
+            errors.append((at, f"prisoner record: field 'family_name' {reason}"))
+        elif i // BATCH == 1 and i % 101 == 7:
+            lines.append(f"P{i},Short")
+            errors.append((at, "2 columns, expected 7"))
+        else:
+            lines.append(_person(i))
+            good.append(lines[-1])
+        if i % 89 == 3:
+            lines.append("")
+    return _lines(*lines), errors, good
+
+
+def test_batches_give_the_records_and_row_errors_of_row_by_row_conversion() -> None:
+    from swapproto import records
+
+    text, errors, good = _many_rows(4 * BATCH + 17)
+    report = RowReport("input")
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError) as info:
+        got.extend(iter_records(io.StringIO(text, newline=""), kind="prisoner", report=report))
+    names = (HEADER + ",rank").split(",")
+    expected = [
+        records.canonical_from_row("prisoner", dict(zip(names, row.split(","), strict=True)))
+        for row in good
+    ]
+    assert got == expected
+    assert all(list(record) == sorted(record) for record in got)
+    assert _rows(info.value) == errors
+    assert report.rows == 4 * BATCH + 17
+    assert len(errors) >= 6
+
+
+def test_rows_before_a_reading_error_still_come_out_first() -> None:
+    rows = [_person(i) for i in range(2 * BATCH + 5)]
+    text = _lines(HEADER + ",rank", *rows, 'P9,"Smi"th,John,1985-12-31,female,GB,')
+    report = RowReport("input")
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError) as info:
+        got.extend(iter_records(io.StringIO(text, newline=""), kind="prisoner", report=report))
+    assert info.value.code is ErrorCode.INPUT_INVALID
+    assert f"line {len(rows) + 2}" in str(info.value)
+    assert len(got) == report.rows == len(rows)
+
+
+def test_rows_before_bad_utf8_come_out_and_are_counted(tmp_path: Path) -> None:
+    rows = [_person(i) for i in range(2 * BATCH + 5)]
+    path = tmp_path / "people.csv"
+    path.write_bytes(_lines(HEADER + ",rank", *rows).encode() + b"P9,\xff\xfe,x\n")
+    report = RowReport(str(path))
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError) as info, open_table(path) as text:
+        got.extend(iter_records(text, kind="prisoner", report=report))
+    assert info.value.code is ErrorCode.INPUT_INVALID
+    assert 0 < len(got) == report.rows <= len(rows)
+    assert f"(after row {report.rows})" in str(info.value)

@@ -9,7 +9,8 @@ pydantic models: the path a million-entry manifest takes. Spec: ``spec/records.m
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -37,6 +38,7 @@ from swapproto.errors import ErrorCode, InputError
 
 __all__ = [
     "FastPlan",
+    "RowsConverter",
     "Rule",
     "model_to_value",
     "row_to_model_input",
@@ -290,12 +292,13 @@ class FastPlan:
     per record on the joined texts, and only a failure falls back to per-field checks.
     """
 
-    __slots__ = ("_kind", "_names", "_others", "_patterns", "_rules", "_texts")
+    __slots__ = ("_kind", "_lists", "_names", "_others", "_patterns", "_rules", "_texts")
 
     def __init__(self, kind: str, specs: tuple[FieldSpec, ...], rules: tuple[Rule, ...]) -> None:
         self._kind = kind
         self._rules = rules
         self._names = frozenset(spec.name for spec in specs)
+        self._lists = frozenset(spec.name for spec in specs if spec.type in _LISTS)
         texts = [spec for spec in specs if spec.type is FieldType.TEXT]
         self._texts = tuple((spec.name, spec.max_length, spec.required) for spec in texts)
         self._patterns = tuple(
@@ -340,7 +343,10 @@ class FastPlan:
     # ------------------------------------------------------------------ rows
 
     def from_row(self, row: Mapping[Any, Any]) -> dict[str, object]:
-        """Normalise and validate a row of text cells into a canonical value."""
+        """Normalise and validate a row of text cells into a canonical value.
+
+        The value's keys are in canonical (sorted) order, so the encoder packs it as is.
+        """
         try:
             joined: str = "".join(row.values())
         except TypeError:
@@ -381,7 +387,23 @@ class FastPlan:
             raise self._unknown_field(row)
         self._check_patterns(out)
         self.apply_rules(out)
-        return out
+        return dict(sorted(out.items()))
+
+    def rows_converter(self, names: Sequence[str], *, max_cell: int) -> RowsConverter | None:
+        """A converter of batches of rows given as lists of cells under the header ``names``.
+
+        None when no row under this header can be valid (a column that is not a field, a
+        required field without a column): convert such rows one by one with
+        :meth:`from_row`, which says why.
+        """
+        columns = set(names)
+        if not columns <= self._names or len(columns) != len(names):
+            return None
+        required = {name for name, _, req in self._texts if req}
+        required.update(name for name, _, _, req in self._others if req)
+        if not required <= columns:
+            return None
+        return RowsConverter(self, names, max_cell)
 
     def _from_irregular_row(self, row: Mapping[Any, Any]) -> dict[str, object]:
         """Rows with ``None`` cells (absent) or non-text cells (rejected)."""
@@ -459,3 +481,132 @@ class FastPlan:
             if item is None and key in self._names:
                 raise self.error(key, "is None (an absent field must be omitted)")
         raise self._unknown_field(value)
+
+
+_nfc: Final = partial(unicodedata.normalize, "NFC")
+_COLUMN_MEMO_LIMIT: Final = 1 << 16
+_strip: Final = str.strip
+
+
+class RowsConverter:
+    """:meth:`FastPlan.from_row` for a batch of rows at once, column by column.
+
+    It accepts a batch only when every row is plainly valid, and then returns exactly
+    what :meth:`FastPlan.from_row` returns for each row (keys in canonical order). Any
+    doubt (a forbidden character, a cell over ``max_cell``, a missing or invalid value,
+    a rule) returns None: the caller converts that batch row by row, which finds the
+    error and its reason. Built by :meth:`FastPlan.rows_converter`.
+    """
+
+    __slots__ = (
+        "_keys",
+        "_known",
+        "_max_cell",
+        "_order",
+        "_others",
+        "_patterns",
+        "_plan",
+        "_texts",
+    )
+
+    def __init__(self, plan: FastPlan, names: Sequence[str], max_cell: int) -> None:
+        column = {name: i for i, name in enumerate(names)}
+        self._plan = plan
+        self._max_cell = max_cell
+        self._texts = tuple(
+            (column[name], max_length, required)
+            for name, max_length, required in plan._texts
+            if name in column
+        )
+        self._patterns = tuple(
+            (column[name], pattern) for name, pattern in plan._patterns if name in column
+        )
+        self._others = tuple(
+            (column[name], convert, name in plan._lists, required)
+            for name, convert, _, required in plan._others
+            if name in column
+        )
+        self._keys = tuple(sorted(names))
+        self._order = tuple(column[name] for name in self._keys)
+        # per column, the converted values of cells seen before (bounded): a million
+        # records hold few distinct dates or vocabulary words
+        self._known: list[dict[str, object]] = [{} for _ in names]
+
+    def __call__(self, rows: Sequence[Sequence[str]]) -> list[dict[str, object]] | None:
+        """The canonical values of ``rows`` (each with one cell per column), or None."""
+        if not rows:
+            return []
+        cells = list(zip(*rows, strict=True))
+        plain: list[bool] = []
+        for column in cells:
+            joined = "".join(column)
+            if len(joined) > self._max_cell and max(map(len, column)) > self._max_cell:
+                return None
+            # every forbidden code point is non-printable: isprintable() is a prefilter
+            if not joined.isprintable() and FORBIDDEN.search(joined):
+                return None
+            plain.append(joined.isascii())
+        values: list[list[Any]] = [[] for _ in cells]
+        absent = False
+        for i, max_length, required in self._texts:
+            texts = list(map(_strip, cells[i]))
+            if not plain[i]:
+                texts = list(map(_nfc, texts))
+            if max(map(len, texts)) > max_length:
+                return None
+            if not all(texts):
+                if required:
+                    return None
+                values[i] = [text or None for text in texts]
+                absent = True
+            else:
+                values[i] = texts
+        for i, pattern in self._patterns:
+            if not all(pattern.fullmatch(text) for text in set(values[i]) if text is not None):
+                return None
+        for i, convert, is_list, required in self._others:
+            converted = self._convert(cells[i], convert, is_list, self._known[i])
+            if converted is None or (required and None in converted):
+                return None
+            absent = absent or None in converted
+            values[i] = converted
+        return self._records([values[i] for i in self._order], absent)
+
+    @staticmethod
+    def _convert(
+        column: Sequence[str], convert: _Convert, is_list: bool, known: dict[str, object]
+    ) -> list[Any] | None:
+        """Converted cells (None where empty or converted to None), or None if one is invalid.
+
+        Scalar converters are pure and never return None, so their results are reused.
+        """
+        texts = list(map(_strip, column))
+        try:
+            if is_list:  # a fresh list per record, as from_row makes
+                return [convert(text) if text else None for text in texts]
+            new = set(texts).difference(known)
+            if len(known) + len(new) > _COLUMN_MEMO_LIMIT:
+                known.clear()
+                new = set(texts)
+            new.discard("")
+            known.update({text: convert(text) for text in new})
+        except FieldError:
+            return None
+        return list(map(known.get, texts))
+
+    def _records(self, columns: list[list[Any]], absent: bool) -> list[dict[str, object]] | None:
+        keys = self._keys
+        if absent:
+            out = [
+                {key: value for key, value in zip(keys, row, strict=False) if value is not None}
+                for row in zip(*columns, strict=True)
+            ]
+        else:
+            out = [dict(zip(keys, row, strict=False)) for row in zip(*columns, strict=True)]
+        if self._plan._rules:
+            try:
+                for value in out:
+                    self._plan.apply_rules(value)
+            except InputError:
+                return None
+        return out

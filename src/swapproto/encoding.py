@@ -22,6 +22,7 @@ answer, value or error, is final). The test suite checks that both agree.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
@@ -29,7 +30,16 @@ import msgpack
 
 from swapproto.errors import DecodeError, EncodeError, ErrorCode
 
-__all__ = ["DEFAULT_LIMITS", "DecodeLimits", "Value", "decode", "decode_strict", "encode"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DecodeLimits",
+    "Value",
+    "decode",
+    "decode_strict",
+    "encode",
+    "is_plain_map",
+    "strict_packer",
+]
 
 Value = None | bool | int | str | bytes | list["Value"] | dict[str, "Value"]
 """A decoded SP-CMP value."""
@@ -80,7 +90,22 @@ def encode(obj: object) -> bytes:
     (floats, non-``str`` keys, non-NFC strings, sets, out-of-range integers, values
     nested deeper than ``DEFAULT_LIMITS.max_depth``); nothing is converted silently.
     """
-    return _packb(_canonical(obj, 0))
+    try:
+        return _pack_strict(_canonical(obj, 0, True))
+    except TypeError:
+        # A subclass of str inside a map taken as plain: the full walk refuses it.
+        return _pack_strict(_canonical(obj, 0, False))
+
+
+def strict_packer() -> Callable[[object], bytes]:
+    """A reusable msgpack packer for canonical values (not thread-safe: one per user).
+
+    It packs exact types only (``strict_types``) and raises ``TypeError`` for anything
+    else, subclasses of ``str`` and ``list`` included: what :func:`is_plain_map` leaves
+    to the packer. Its output for a canonical value is that of :func:`encode`.
+    """
+    pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True, strict_types=True).pack
+    return pack
 
 
 def _packb(obj: object) -> bytes:
@@ -88,7 +113,53 @@ def _packb(obj: object) -> bytes:
     return data
 
 
-def _canonical(obj: object, depth: int) -> object:
+def _pack_strict(obj: object) -> bytes:
+    data: bytes = msgpack.packb(obj, use_bin_type=True, strict_types=True)
+    return data
+
+
+def is_plain_map(obj: Mapping[Any, object]) -> bool:
+    """Whether :func:`encode` may pack the map ``obj`` as it stands: the record fast path.
+
+    True when every key is a ``str``, the keys are in canonical order, every value is a
+    ``str`` or a ``list`` of ``str``, and every one of these strings is in NFC. Values
+    are checked for exact types; keys and list items only to be ``str``: pack the map
+    with :func:`strict_packer`, which refuses subclasses with a ``TypeError``, and on
+    that error encode it with :func:`encode`. False means "not that simple":
+    :func:`encode` checks such a map field by field.
+    """
+    try:
+        # NUL is a starter that composes with nothing: a join is NFC iff each part is.
+        key_text = "\x00".join(obj)
+        value_text = "\x00".join(
+            [
+                v if type(v) is str else "\x00".join(v) if type(v) is list else None  # type: ignore[misc]
+                for v in obj.values()
+            ]
+        )
+    except TypeError:  # a key, value or item that is not a str
+        return False
+    if not (value_text.isascii() or _is_nfc("NFC", value_text)):
+        return False
+    # Without NUL in a key, the joined keys tell the keys: known ones need no check.
+    if key_text in _PLAIN_KEYS and key_text.count("\x00") == len(obj) - 1:
+        return True
+    keys = list(obj)
+    if list(map(type, keys)).count(str) != len(keys) or keys != sorted(keys):
+        return False
+    if not (key_text.isascii() or _is_nfc("NFC", key_text)):
+        return False
+    if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX:
+        _PLAIN_KEYS.add(key_text)
+    return True
+
+
+_PLAIN_KEYS: Final[set[str]] = set()
+"""Joined key lists of plain maps seen (bounded): the records of a kind share a few."""
+_PLAIN_KEYS_MAX: Final = 1024
+
+
+def _canonical(obj: object, depth: int, plain: bool) -> object:
     t = type(obj)
     if t is str:
         if not _is_nfc("NFC", obj):  # type: ignore[arg-type]
@@ -101,17 +172,19 @@ def _canonical(obj: object, depth: int) -> object:
             raise EncodeError("integer outside the 64-bit range", code=ErrorCode.ENCODE_INT_RANGE)
         return obj
     if t is dict:
-        return _canonical_map(obj, depth)  # type: ignore[arg-type]
+        return _canonical_map(obj, depth, plain)  # type: ignore[arg-type]
     if t is list or t is tuple:
         _check_depth(depth)
-        return [_canonical(item, depth + 1) for item in obj]  # type: ignore[attr-defined]
+        return [_canonical(item, depth + 1, plain) for item in obj]  # type: ignore[attr-defined]
     if t is float:
         raise EncodeError("floats are not encodable; use integers", code=ErrorCode.ENCODE_FLOAT)
     raise EncodeError(f"type {t.__name__} is not encodable", code=ErrorCode.ENCODE_TYPE)
 
 
-def _canonical_map(obj: dict[object, object], depth: int) -> dict[str, object]:
+def _canonical_map(obj: dict[object, object], depth: int, plain: bool) -> dict[str, object]:
     _check_depth(depth)
+    if plain and depth + 1 < DEFAULT_LIMITS.max_depth and is_plain_map(obj):
+        return obj  # type: ignore[return-value]  # packed strictly by the caller
     for key in obj:
         if type(key) is not str:
             raise EncodeError("map key is not a str", code=ErrorCode.ENCODE_KEY_TYPE)
@@ -127,7 +200,7 @@ def _canonical_map(obj: dict[object, object], depth: int) -> dict[str, object]:
         if t is str and _is_nfc("NFC", value):  # type: ignore[arg-type]
             out[key] = value  # type: ignore[index]
         else:
-            out[key] = _canonical(value, depth + 1)  # type: ignore[index]
+            out[key] = _canonical(value, depth + 1, plain)  # type: ignore[index]
     return out
 
 

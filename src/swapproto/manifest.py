@@ -13,8 +13,9 @@ holds the values, the leaf encoding, the streaming builder and the entry checks.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,17 +23,18 @@ import msgpack
 
 from swapproto import records
 from swapproto._recordspec import FieldError, check_text
-from swapproto.encoding import DecodeLimits, decode, encode
+from swapproto.encoding import DecodeLimits, decode, encode, is_plain_map, strict_packer
 from swapproto.envelope import SignedEnvelope, VerifiedPayload, sign_envelope, verify_envelope
 from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
 from swapproto.hashing import Tag, tagged_hash
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
-from swapproto.merkle import StreamingRootBuilder, leaf_hash
+from swapproto.merkle import LEAF_PREFIX, StreamingRootBuilder
 
 __all__ = [
     "HEADER_TYPE",
     "SALT_SIZE",
     "BuildWarning",
+    "BuilderState",
     "ManifestBuilder",
     "ManifestHeader",
     "VerifiedHeader",
@@ -41,6 +43,7 @@ __all__ = [
     "decode_entry",
     "encode_entry",
     "header_digest",
+    "identity_fingerprint",
     "role_policy_for",
     "signers_policy",
     "verify_header",
@@ -49,6 +52,14 @@ __all__ = [
 _unpackb: Final = msgpack.unpackb
 _packb: Final = msgpack.packb
 _UnpackException: Final = msgpack.UnpackException
+_sha256: Final = hashlib.sha256
+_blake2b: Final = hashlib.blake2b
+# The fixed bytes of an entry {"i": index, "k": kind, "r": record, "s": salt} (a map
+# of 4, its keys, the bin 8 header of the salt), between which the values go.
+_ENTRY_I: Final = b"\x84\xa1i"
+_ENTRY_K: Final = b"\xa1k"
+_ENTRY_R: Final = b"\xa1r"
+_ENTRY_S: Final = b"\xa1s\xc4\x20"
 
 HEADER_TYPE: Final = "swapproto/manifest-header/v1"
 """The envelope payload type of a signed manifest header."""
@@ -329,6 +340,37 @@ class BuildWarning:
 SaltSource = Callable[[int], bytes]
 
 
+@dataclass(slots=True)
+class BuilderState:
+    """What a :class:`ManifestBuilder` has accumulated, and its kind's id and identity
+    fields: everything but its sink and labels.
+
+    Picklable (with a picklable salt source), so a build can move to another process
+    and go on exactly where it was (:mod:`swapproto._manifest_parallel`), even for a
+    kind registered only in this one.
+    """
+
+    id_field: str
+    identity_fields: tuple[str, ...] | None
+    ids: dict[str, int]
+    identities: dict[bytes, int]
+    tree: StreamingRootBuilder
+    salts: bytes
+    salt_pos: int
+    salt_source: SaltSource
+    warnings: list[BuildWarning]
+    warning_count: int
+
+
+def identity_fingerprint(identity: str) -> bytes:
+    """8 bytes standing for an identity (:func:`swapproto.records.identity_text`).
+
+    Stable across processes (unlike ``hash()``). Different identities collide with
+    negligible probability, and a collision can only add a spurious warning.
+    """
+    return _blake2b(identity.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
 class ManifestBuilder:
     """Streams entries into a sink and produces the signed header at the end.
 
@@ -349,22 +391,94 @@ class ManifestBuilder:
         version: int = 1,
         previous: bytes | None = None,
     ) -> None:
-        records.get_kind(kind)
+        record_kind = records.get_kind(kind)
+        self._setup(kind, list_name, issuer, sink, exchange, version, previous)
+        self.restore(
+            BuilderState(
+                record_kind.id_field,
+                record_kind.identity_fields,
+                {},
+                {},
+                StreamingRootBuilder(),
+                b"",
+                0,
+                salt_source,
+                [],
+                0,
+            )
+        )
+
+    @classmethod
+    def resume(
+        cls,
+        state: BuilderState,
+        *,
+        kind: str,
+        list_name: str,
+        issuer: str,
+        sink: Callable[[bytes], object],
+        exchange: bytes | None = None,
+        version: int = 1,
+        previous: bytes | None = None,
+    ) -> ManifestBuilder:
+        """A builder going on from ``state``, with the labels of the one it came from.
+
+        The kind's fields come with the state: the kind need not be registered here.
+        """
+        builder = cls.__new__(cls)
+        builder._setup(kind, list_name, issuer, sink, exchange, version, previous)
+        builder.restore(state)
+        return builder
+
+    def _setup(
+        self,
+        kind: str,
+        list_name: str,
+        issuer: str,
+        sink: Callable[[bytes], object],
+        exchange: bytes | None,
+        version: int,
+        previous: bytes | None,
+    ) -> None:
         self.kind = kind
+        self._kind_name = str(getattr(kind, "name", kind))
         self.list_name = check_label(list_name)
         self.issuer = check_label(issuer)
         self.exchange = exchange
         self.version = version
         self.previous = previous
         self._sink = sink
-        self._salt_source = salt_source
-        self._salts = b""
-        self._salt_pos = 0
-        self._tree = StreamingRootBuilder()
-        self._ids: dict[str, int] = {}
-        self._identities: dict[int, int] = {}
-        self.warnings: list[BuildWarning] = []
-        self.warning_count = 0
+        # The entry fast path packs {"i", "k", "r", "s"} directly (see _leaf).
+        self._pack = strict_packer() if type(kind) is str else None
+        self._packed_kind = self._pack(kind) if self._pack is not None else None
+
+    def state(self) -> BuilderState:
+        """The accumulated state (shared, not copied): to continue the build elsewhere."""
+        return BuilderState(
+            self._id_field,
+            self._identity_fields,
+            self._ids,
+            self._identities,
+            self._tree,
+            self._salts,
+            self._salt_pos,
+            self._salt_source,
+            self.warnings,
+            self.warning_count,
+        )
+
+    def restore(self, state: BuilderState) -> None:
+        """Continue from ``state``, taken from a builder with the same kind and labels."""
+        self._id_field = state.id_field
+        self._identity_fields = state.identity_fields
+        self._ids = state.ids
+        self._identities = state.identities
+        self._tree = state.tree
+        self._salts = state.salts
+        self._salt_pos = state.salt_pos
+        self._salt_source = state.salt_source
+        self.warnings = state.warnings
+        self.warning_count = state.warning_count
 
     @property
     def count(self) -> int:
@@ -389,18 +503,92 @@ class ManifestBuilder:
         """
         index = self._tree.size
         self._check_duplicates(index, record)
-        leaf = encode_entry(index, self.kind, record, self._salt() if salt is None else salt)
-        self._tree.add_leaf_hash(leaf_hash(leaf))
+        leaf = self._leaf(index, record, self._salt() if salt is None else salt)
+        self._tree.add_leaf_hash(_sha256(LEAF_PREFIX + leaf).digest())
         self._sink(leaf)
         return leaf
 
+    @property
+    def checked_fields(self) -> tuple[str, ...]:
+        """The fields the duplicate checks read: the id field, then the identity fields."""
+        return (self._id_field, *(self._identity_fields or ()))
+
+    def add_encoded(
+        self,
+        encodings: Sequence[bytes],
+        *,
+        salts: Sequence[bytes | None] | None = None,
+        values: Sequence[Mapping[str, object]] | None = None,
+    ) -> None:
+        """:meth:`add` for records given as their canonical encodings, ``encode(record)``.
+
+        Each goes through the steps of :meth:`add` in the same order with the same errors
+        and gives the same leaf; an error for one is raised once the ones before it are
+        added. ``salts`` holds a salt to keep, or None, per record. The leaves are
+        assembled around the encodings, which are trusted to be canonical (they come
+        from :func:`~swapproto.encoding.encode` in the caller, for example in another
+        process). ``values`` are the records, or mappings holding at least their
+        :attr:`checked_fields`, for the duplicate checks; without them the encodings
+        are decoded.
+        """
+        if values is None:
+            values = list(map(_unpackb, encodings))
+        start = self._tree.size
+        check, draw, entry = self._check_duplicates, self._salt, self._entry_around
+        leaves: list[bytes] = []
+        error: Exception | None = None
+        try:
+            for offset, value in enumerate(values):
+                check(start + offset, value)
+                salt = draw() if salts is None or salts[offset] is None else salts[offset]
+                leaves.append(entry(start + offset, encodings[offset], salt))  # type: ignore[arg-type]
+        except Exception as exc:  # raised once the entries before it are added
+            error = exc
+        sha = _sha256
+        self._tree.add_leaf_hashes([sha(LEAF_PREFIX + leaf).digest() for leaf in leaves])
+        sink = self._sink
+        for leaf in leaves:
+            sink(leaf)
+        if error is not None:
+            raise error
+
+    def _entry_around(self, index: int, encoded: bytes, salt: bytes) -> bytes:
+        """:func:`encode_entry` of the record whose canonical encoding is ``encoded``.
+
+        An entry is the map ``{"i", "k", "r", "s"}``: its bytes are the fixed ones of
+        the map and its keys, around the encodings of the values.
+        """
+        pack, kind = self._pack, self._packed_kind
+        if pack is None or kind is None or type(salt) is not bytes or len(salt) != SALT_SIZE:
+            return encode_entry(index, self.kind, _unpackb(encoded), salt)  # may refuse
+        return b"".join((_ENTRY_I, pack(index), _ENTRY_K, kind, _ENTRY_R, encoded, _ENTRY_S, salt))
+
     def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
         """Add many records."""
+        add = self.add
         for record in rows:
-            self.add(record)
+            add(record)
 
-    def _check_duplicates(self, index: int, record: dict[str, Any]) -> None:
-        rid = records.record_id(self.kind, record)
+    def _leaf(self, index: int, record: dict[str, Any], salt: bytes) -> bytes:
+        """:func:`encode_entry`, packing plain records directly (the same bytes)."""
+        pack = self._pack
+        if (
+            pack is not None
+            and type(salt) is bytes
+            and len(salt) == SALT_SIZE
+            and type(record) is dict
+            and is_plain_map(record)
+        ):
+            try:
+                return pack({"i": index, "k": self.kind, "r": record, "s": salt})
+            except TypeError:
+                pass  # a str subclass: encode_entry refuses it
+        return encode_entry(index, self.kind, record, salt)
+
+    def _check_duplicates(self, index: int, record: Mapping[str, Any]) -> None:
+        rid = record.get(self._id_field) if type(record) is dict else None
+        if type(rid) is not str:
+            rid = records.id_from(record, self._kind_name, self._id_field)  # raises if missing
         first = self._ids.setdefault(rid, index)
         if first != index:
             raise InputError(
@@ -408,11 +596,11 @@ class ManifestBuilder:
                 code=ErrorCode.INPUT_DUPLICATE,
                 indices=(first, index),
             )
-        identity = records.identity_key(self.kind, record)
+        identity = records.identity_text(record, self._identity_fields)
         if identity is not None:
-            # hash() of the identity: one int per entry keeps memory small; a collision
-            # can only produce a spurious warning, never a missed duplicate id.
-            other = self._identities.setdefault(hash(identity), index)
+            # A fingerprint of the identity keeps memory small; a collision can only
+            # produce a spurious warning, never a missed duplicate id.
+            other = self._identities.setdefault(identity_fingerprint(identity), index)
             if other != index:
                 self.warning_count += 1
                 if len(self.warnings) >= MAX_WARNINGS:

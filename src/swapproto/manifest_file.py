@@ -22,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from swapproto._manifest_parallel import PARALLEL_AFTER, EntryPipeline
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.hashing import digest_equal
@@ -215,6 +216,8 @@ def build_manifest(
     progress: Progress | None = None,
     salt_source: Callable[[int], bytes] = os.urandom,
     spool_dir: Path | None = None,
+    parallel: bool | None = None,
+    parallel_after: int = PARALLEL_AFTER,
 ) -> BuildResult:
     """Build and sign a private-view manifest, writing it to ``out``.
 
@@ -222,9 +225,17 @@ def build_manifest(
     ``(record, salt)`` pairs that keep their salt. Entries are spooled to a temporary
     file (in ``spool_dir``) until the header is signed, since the header comes first.
     With ``keep_hashes`` the leaf hashes are returned too (for consistency proofs).
+
+    After ``parallel_after`` entries the rest of the build may move to a worker process
+    (:mod:`swapproto._manifest_parallel`): the same bytes and the same errors, but the
+    salt source is then called in the worker, and, as with any ``spawn`` process, the
+    main module must be importable without side effects (``if __name__ ==
+    "__main__":``). ``parallel`` None does so if this process may use two CPUs, once
+    the worker has started (meanwhile the build goes on here); True always, waiting for
+    the worker; False never. ``keep_hashes`` builds stay in-process.
     """
     hashes: list[bytes] | None = [] if keep_hashes else None
-    with tempfile.TemporaryFile(dir=spool_dir) as spool:
+    with tempfile.TemporaryFile(dir=spool_dir, buffering=_CHUNK) as spool:
         write = spool.write
 
         def sink(leaf: bytes) -> None:
@@ -242,13 +253,14 @@ def build_manifest(
             version=version,
             previous=previous,
         )
-        for row in rows:
-            if type(row) is tuple:
-                builder.add(row[0], salt=row[1])
-            else:
-                builder.add(row)  # type: ignore[arg-type]
-            if progress is not None and builder.count % PROGRESS_EVERY == 0:
-                progress(builder.count)
+        use = (_cpus() >= 2 if parallel is None else parallel) and hashes is None
+        use = use and os.name == "posix"  # the worker gets the spool's file descriptor
+        after = parallel_after if use else None
+        entries = EntryPipeline(builder, spool, _frame, after=after, wait=parallel is True)
+        try:
+            _add_rows(entries, rows, progress)
+        finally:
+            entries.close()
         envelope = builder.sign(keys, created_at=created_at)
         if progress is not None:
             progress(builder.count)
@@ -260,6 +272,31 @@ def build_manifest(
     return BuildResult(
         None, verified, tuple(builder.warnings), tuple(hashes) if hashes is not None else None
     )
+
+
+def _add_rows(
+    entries: EntryPipeline,
+    rows: Iterable[dict[str, Any] | SaltedRecord],
+    progress: Progress | None,
+) -> None:
+    add = entries.add
+    try:
+        for row in rows:
+            add(row)
+            if progress is not None and entries.count % PROGRESS_EVERY == 0:
+                progress(entries.count)
+    except Exception:
+        entries.finish()  # an error for an earlier entry, raised by the worker, comes first
+        raise
+    entries.finish()
+
+
+def _cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (not Linux)
+        return os.cpu_count() or 1
 
 
 def build_manifest_file(

@@ -86,7 +86,10 @@ __all__ = [
     "from_canonical",
     "from_row",
     "get_kind",
+    "id_from",
+    "identity_from",
     "identity_key",
+    "identity_text",
     "kinds",
     "record_id",
     "register_kind",
@@ -456,24 +459,58 @@ def identity_key(kind: str | RecordKind, value: Mapping[str, object]) -> tuple[s
     For kinds with identity fields: casefolded, space-collapsed NFC names and the date
     of birth; None when one of them is absent (for example unidentified remains).
     """
-    fields = get_kind(kind).identity_fields
+    return identity_from(value, get_kind(kind).identity_fields)
+
+
+def identity_from(
+    value: Mapping[str, object], fields: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """:func:`identity_key` given the kind's identity fields (no registry lookup)."""
     if fields is None:
         return None
-    key = []
-    for field in fields:
-        item = value.get(field)
-        if not isinstance(item, str):
-            return None
-        key.append(_fold(item))
-    return tuple(key)
+    items = list(map(value.get, fields))
+    if list(map(type, items)).count(str) != len(items):
+        for item in items:
+            if not isinstance(item, str):
+                return None
+    return tuple(map(_fold, items))  # type: ignore[arg-type]
+
+
+def identity_text(value: Mapping[str, object], fields: tuple[str, ...] | None) -> str | None:
+    """A text equal for two values exactly when their :func:`identity_key` are equal.
+
+    The parts of the key in NFD instead of NFC (canonically equivalent texts are equal
+    in either form; NFD is the faster to compute), joined by NUL. None when the key is.
+    """
+    if fields is None:
+        return None
+    items = list(map(value.get, fields))
+    if list(map(type, items)).count(str) != len(items):
+        for item in items:
+            if not isinstance(item, str):
+                return None
+    return "\x00".join(map(_fold_nfd, items))  # type: ignore[arg-type]
+
+
+def _fold_nfd(text: str) -> str:
+    """``unicodedata.normalize("NFD", _fold(text))``, computed without NFC."""
+    if text.isascii():
+        return " ".join(text.casefold().split())
+    folded = unicodedata.normalize("NFD", text).casefold()
+    return " ".join(unicodedata.normalize("NFD", folded).split())
 
 
 def record_id(kind: str | RecordKind, value: Mapping[str, object]) -> str:
     """The value of the kind's id field (unique within one list)."""
     record_kind = get_kind(kind)
-    item = value.get(record_kind.id_field)
+    return id_from(value, record_kind.name, record_kind.id_field)
+
+
+def id_from(value: Mapping[str, object], kind: str, id_field: str) -> str:
+    """:func:`record_id` given the kind's name and id field (no registry lookup)."""
+    item = value.get(id_field)
     if not isinstance(item, str):
-        raise _record_error(record_kind.name, record_kind.id_field, "is missing")
+        raise _record_error(kind, id_field, "is missing")
     return item
 
 

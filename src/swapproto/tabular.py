@@ -1,28 +1,33 @@
 """Importing records from CSV and JSON Lines, with column mapping and row reports.
 
-Rows stream: records are validated and converted to canonical values one at a time.
-Bad rows do not stop the reading: every one is reported with its line number and
-reason, and :class:`RowReport` raises once at the end, so a build that consumes the
-rows fails as a whole and writes nothing (``spec/records.md`` §5).
+Rows stream: records are validated and converted to canonical values in small batches
+(CSV rows column by column, see :class:`swapproto._recordplan.RowsConverter`) and
+yielded one at a time, in order. Bad rows do not stop the reading: every one is
+reported with its line number and reason, and :class:`RowReport` raises once at the
+end, so a build that consumes the rows fails as a whole and writes nothing
+(``spec/records.md`` §5).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, TextIO, TypeVar
 
 from swapproto import records
+from swapproto._recordplan import FastPlan, RowsConverter
 from swapproto.errors import ErrorCode, InputError
 
 __all__ = ["RowError", "RowReport", "TableFormat", "iter_records", "parse_mapping"]
 
 MAX_REPORTED: Final = 1000
 MAX_FIELD: Final = 64 * 1024
+BATCH: Final = 256
+"""Rows converted together; records are still yielded one at a time."""
 
 
 class TableFormat(StrEnum):
@@ -82,8 +87,9 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-Row = dict[str, str] | str
-"""A row of text cells, or the reason a line could not be read as one."""
+Row = dict[str, str] | list[str] | str
+"""A row of text cells (by name, or in header order), or why a line is not one."""
+_T = TypeVar("_T")
 
 
 class _BadRowError(Exception):
@@ -106,27 +112,36 @@ def _blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _csv_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, Row]]:
-    """Rows with the line each record *starts* on (a quoted cell may span lines)."""
-    reader = csv.reader(text, strict=True)
-    try:
-        header = next(reader, None)
-        if header is None:
-            return
-        if _blank(header):
-            raise InputError("the first line, the header, is empty")
-        names = _rename(header, mapping)
-        start = reader.line_num + 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if _blank(row):
-                continue
-            if len(row) != len(names):
-                yield line, f"{len(row)} columns, expected {len(names)}"
-                continue
-            yield line, dict(zip(names, row, strict=True))
-    except csv.Error as exc:
-        raise InputError(f"CSV syntax error at line {reader.line_num}: {exc}") from exc
+class _CsvRows:
+    """Rows of a CSV text as lists of cells in header order, with the line each *starts*
+    on (a quoted cell may span lines). :attr:`names` is set once the header is read."""
+
+    def __init__(self, text: TextIO, mapping: Mapping[str, str]) -> None:
+        self._reader = csv.reader(text, strict=True)
+        self._mapping = mapping
+        self.names: list[str] | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, Row]]:
+        reader = self._reader
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            if _blank(header):
+                raise InputError("the first line, the header, is empty")
+            self.names = _rename(header, self._mapping)
+            width = len(self.names)
+            start = reader.line_num + 1
+            for row in reader:
+                line, start = start, reader.line_num + 1
+                if len(row) < 2 and _blank(row):
+                    continue
+                if len(row) != width:
+                    yield line, f"{len(row)} columns, expected {width}"
+                    continue
+                yield line, row
+        except csv.Error as exc:
+            raise InputError(f"CSV syntax error at line {reader.line_num}: {exc}") from exc
 
 
 class _NotText:
@@ -227,10 +242,18 @@ def iter_records(
     After the last row, raises :class:`InputError` (``input.invalid_record``) if any row
     was bad, so a consumer that is writing output can discard it.
     """
-    records.get_kind(kind)
-    rows = _csv_rows if fmt is TableFormat.CSV else _jsonl_rows
+    plan = records.get_kind(kind).plan
+    csv_rows = _CsvRows(text, mapping or {}) if fmt is TableFormat.CSV else None
+    rows = csv_rows if csv_rows is not None else _jsonl_rows(text, mapping or {})
+    converter: RowsConverter | None = None
     try:
-        yield from _convert(rows(text, mapping or {}), kind, report)
+        for batch, error in _batches(rows, BATCH):
+            names = csv_rows.names if csv_rows is not None else None
+            if converter is None and names is not None:
+                converter = plan.rows_converter(names, max_cell=MAX_FIELD)
+            yield from _convert(batch, plan, names, converter, report)
+            if error is not None:
+                raise error
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{report.source} is not valid UTF-8 (after row {report.rows})",
@@ -239,19 +262,57 @@ def iter_records(
     report.raise_if_any()
 
 
+def _batches(items: Iterable[_T], size: int) -> Iterator[tuple[list[_T], Exception | None]]:
+    """Lists of up to ``size`` items; an error the items raise comes with those before it.
+
+    So the rows read before an error are still converted and yielded before it is raised,
+    exactly as when rows are converted one at a time.
+    """
+    iterator = iter(items)
+    while True:
+        batch: list[_T] = []
+        try:
+            for item in iterator:
+                batch.append(item)
+                if len(batch) == size:
+                    break
+        except Exception as exc:  # re-raised by the caller after this batch
+            yield batch, exc
+            return
+        if batch:
+            yield batch, None
+        if len(batch) < size:
+            return
+
+
 def _convert(
-    rows: Iterator[tuple[int, Row]], kind: str, report: RowReport
+    batch: list[tuple[int, Row]],
+    plan: FastPlan,
+    names: list[str] | None,
+    converter: RowsConverter | None,
+    report: RowReport,
 ) -> Iterator[dict[str, Any]]:
-    for line, row in rows:
+    """Yield the batch's records in order and report its bad rows, in order."""
+    rows = [row for _, row in batch if type(row) is list]
+    if converter is not None and len(rows) == len(batch):
+        values = converter(rows)
+        if values is not None:
+            for value in values:
+                report.rows += 1
+                yield value
+            return
+    for line, row in batch:
         report.rows += 1
         if isinstance(row, str):
             report.add(line, row)
             continue
+        if isinstance(row, list):
+            row = dict(zip(names or (), row, strict=True))
         if any(len(cell) > MAX_FIELD for cell in row.values()):
             report.add(line, "a field exceeds 64 KiB")
             continue
         try:
-            record = records.canonical_from_row(kind, row)
+            record = plan.from_row(row)
         except InputError as exc:
             report.add(line, str(exc.args[0]))
             continue
