@@ -60,8 +60,20 @@ def test_encoding_is_key_order_independent(mapping: dict[str, Any], rnd: random.
     assert encode(dict(items)) == encode(mapping)
 
 
+def _key_sorted(value: Any) -> Any:
+    """``value`` with every map's keys in UTF-8 byte order (plain msgpack keeps order)."""
+    if isinstance(value, dict):
+        ordered = sorted(value.items(), key=lambda kv: kv[0].encode("utf-8"))
+        return {k: _key_sorted(v) for k, v in ordered}
+    if isinstance(value, list):
+        return [_key_sorted(v) for v in value]
+    return value
+
+
 @given(values)
 def test_encoding_is_deterministic_and_matches_plain_msgpack_when_sorted(value: Any) -> None:
+    expected = msgpack.packb(_key_sorted(value), use_bin_type=True)
+    assert encode(value) == expected
     assert encode(value) == encode(value)
 
 
@@ -359,3 +371,10 @@ def test_is_plain_map_cases() -> None:
     assert strict_packer()(value) == encode(value)
     with pytest.raises(TypeError):
         strict_packer()({"a": ("x",)})
+
+
+@pytest.mark.parametrize("value", ["\ud800", {"a": "x\udfff"}, ["ok", "\ud800"], {"\udc00": 1}])
+def test_lone_surrogates_are_refused_with_a_typed_error(value: object) -> None:
+    with pytest.raises(EncodeError) as info:
+        encode(value)
+    assert info.value.code == ErrorCode.ENCODE_NOT_UTF8

@@ -91,10 +91,17 @@ def encode(obj: object) -> bytes:
     nested deeper than ``DEFAULT_LIMITS.max_depth``); nothing is converted silently.
     """
     try:
-        return _pack_strict(_canonical(obj, 0, True))
-    except TypeError:
-        # A subclass of str inside a map taken as plain: the full walk refuses it.
-        return _pack_strict(_canonical(obj, 0, False))
+        try:
+            return _pack_strict(_canonical(obj, 0, True))
+        except TypeError:
+            # A subclass of str inside a map taken as plain: the full walk refuses it.
+            return _pack_strict(_canonical(obj, 0, False))
+    except UnicodeEncodeError:
+        # Python strings may hold lone surrogates, which UTF-8 (and SP-CMP) cannot.
+        raise EncodeError(
+            "a string holds a lone surrogate: it has no UTF-8 encoding",
+            code=ErrorCode.ENCODE_NOT_UTF8,
+        ) from None
 
 
 def strict_packer() -> Callable[[object], bytes]:

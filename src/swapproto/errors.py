@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     ENCODE_FLOAT = "encode.float"
     ENCODE_KEY_TYPE = "encode.non_str_key"
     ENCODE_NOT_NFC = "encode.non_nfc_string"
+    ENCODE_NOT_UTF8 = "encode.non_utf8_string"
     ENCODE_INT_RANGE = "encode.int_out_of_range"
     ENCODE_DEPTH = "encode.too_deep"
     # decoding: bytes the decoder rejects
