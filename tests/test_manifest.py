@@ -806,3 +806,15 @@ def test_a_worker_that_cannot_start_leaves_the_build_in_process(
     serial, parallel = _both_ways(_mixed_records(2000))
     assert HANDED_OVER == []
     assert serial == parallel
+
+
+def test_atomic_writer_never_replaces_a_file_that_appears_meanwhile(tmp_path: Path) -> None:
+    from swapproto.manifest_file import atomic_writer
+
+    target = tmp_path / "m.spmsg"
+    with pytest.raises(InputError) as info, atomic_writer(target) as out:
+        out.write(b"ours")
+        target.write_bytes(b"theirs")  # another writer got there first
+    assert info.value.code == ErrorCode.INPUT_IO
+    assert target.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.spmsg"]

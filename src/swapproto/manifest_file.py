@@ -92,7 +92,17 @@ def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
             try:
                 out.flush()
                 os.fsync(out.fileno())
-                os.replace(tmp, path)
+                if overwrite:
+                    os.replace(tmp, path)
+                else:
+                    # link() fails if the target appeared meanwhile: never replace a file
+                    # (a message of an exchange directory) that was not ours to replace.
+                    os.link(tmp, path)
+                    os.unlink(tmp)
+            except FileExistsError:
+                raise InputError(
+                    f"{path} exists (use --force to replace it)", code=ErrorCode.INPUT_IO
+                ) from None
             except OSError as exc:
                 raise InputError(
                     f"cannot write {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
