@@ -812,9 +812,14 @@ def test_atomic_writer_never_replaces_a_file_that_appears_meanwhile(tmp_path: Pa
     from swapproto.manifest_file import atomic_writer
 
     target = tmp_path / "m.spmsg"
-    with pytest.raises(InputError) as info, atomic_writer(target) as out:
-        out.write(b"ours")
-        target.write_bytes(b"theirs")  # another writer got there first
+
+    def race() -> None:
+        with atomic_writer(target) as out:
+            out.write(b"ours")
+            target.write_bytes(b"theirs")  # another writer got there first
+
+    with pytest.raises(InputError) as info:
+        race()
     assert info.value.code == ErrorCode.INPUT_IO
     assert target.read_bytes() == b"theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.spmsg"]
