@@ -37,17 +37,17 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+from _measure import MB, Timing, children_usage, peak_rss_mb, timed
 
 Result = dict[str, Any]
 
@@ -78,61 +78,12 @@ RATIO_STAGES: Final = ("build", "build-serial", "verify-full", "verify-structura
 DISCLOSED_INDEX: Final = 17
 KEY_SEED: Final = b"\x01" * 32
 CREATED_AT: Final = 1748822400
-MB: Final = 1024 * 1024
 LOAD_AT_START: Final = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
 """The 1-minute load average when this process started (other work on the machine)."""
 
 
 # --------------------------------------------------------------------------------------
 # measurement inside a stage process
-
-
-def peak_rss_mb() -> float:
-    """Peak RSS of this process in MiB (VmHWM on Linux, else ``ru_maxrss``)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return maxrss / MB if sys.platform == "darwin" else maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    """User plus system CPU time of this process."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def children_usage() -> tuple[float, float]:
-    """CPU seconds and peak RSS (MiB) of the child processes this one has waited for
-    (the build's worker); the peak is that of the largest child."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    maxrss = usage.ru_maxrss / MB if sys.platform == "darwin" else usage.ru_maxrss / 1024
-    return usage.ru_utime + usage.ru_stime, maxrss
-
-
-@dataclass(slots=True)
-class Timing:
-    """Filled in by :func:`timed` when its block ends."""
-
-    seconds: float = 0.0
-    cpu: float = 0.0
-    children_cpu: float = 0.0
-
-
-@contextmanager
-def timed() -> Iterator[Timing]:
-    """Measure wall and CPU seconds of a block."""
-    timing = Timing()
-    cpu0, children0 = cpu_seconds(), children_usage()[0]
-    t0 = time.perf_counter()
-    yield timing
-    timing.seconds = time.perf_counter() - t0
-    timing.cpu = cpu_seconds() - cpu0
-    timing.children_cpu = children_usage()[0] - children0
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,18 +32,18 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
+
+from _measure import MB, peak_rss_mb, timed
 
 Result = dict[str, Any]
 
@@ -54,7 +54,6 @@ NOW: Final = int(dt.datetime(2025, 6, 2, 12, tzinfo=dt.UTC).timestamp())
 """``--now`` of every command: after the reference date, before the commit deadline."""
 SIDES: Final = ("ua", "ru")
 MEDIATOR: Final = "tr"
-MB: Final = 1024 * 1024
 CLI_CHILD: Final = "--cli-child"
 SETUP_MARKER: Final = "setup.json"
 LOAD_AT_START: Final = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
@@ -131,46 +130,6 @@ MEASURED_STEPS: Final = (
 
 # --------------------------------------------------------------------------------------
 # measurement inside a child process
-
-
-def peak_rss_mb() -> float:
-    """Peak RSS of this process in MiB (VmHWM on Linux, else ``ru_maxrss``)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return maxrss / MB if sys.platform == "darwin" else maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    """User plus system CPU time of this process."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-@dataclass(slots=True)
-class Timing:
-    """Filled in by :func:`timed` when its block ends."""
-
-    seconds: float = 0.0
-    cpu: float = 0.0
-
-
-@contextmanager
-def timed() -> Iterator[Timing]:
-    """Measure wall and CPU seconds of a block."""
-    timing = Timing()
-    cpu0 = cpu_seconds()
-    t0 = time.perf_counter()
-    try:
-        yield timing
-    finally:
-        timing.seconds = time.perf_counter() - t0
-        timing.cpu = cpu_seconds() - cpu0
 
 
 def cli_child(out: Path, argv: list[str]) -> int:
