@@ -7,15 +7,25 @@ parent's peak, which would hide the stage's own figure.
 
 from __future__ import annotations
 
+import os
+import platform
 import resource
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["MB", "Timing", "children_usage", "cpu_seconds", "peak_rss_mb", "timed"]
+__all__ = [
+    "MB",
+    "Timing",
+    "children_usage",
+    "cpu_seconds",
+    "machine_info",
+    "peak_rss_mb",
+    "timed",
+]
 
 MB: Final = 1024 * 1024
 
@@ -68,3 +78,24 @@ def timed() -> Iterator[Timing]:
         timing.seconds = time.perf_counter() - t0
         timing.cpu = cpu_seconds() - cpu0
         timing.children_cpu = children_usage()[0] - children0
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on: Python, platform, CPU model and count, date."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }

@@ -36,7 +36,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import _measure
 from _measure import MB, Timing, children_usage, peak_rss_mb, timed
 
 Result = dict[str, Any]
@@ -619,23 +619,9 @@ def _source_revision() -> str:
 
 def machine_info() -> Result:
     """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return {
+        **_measure.machine_info(),
         "swapproto": _source_revision(),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "pymerkle": _version("pymerkle"),
     }
 

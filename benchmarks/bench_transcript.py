@@ -31,7 +31,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from _measure import MB, peak_rss_mb, timed
+from _measure import MB, machine_info, peak_rss_mb, timed
 
 Result = dict[str, Any]
 
@@ -369,26 +368,6 @@ def format_table(results: Sequence[Result]) -> str:
         + "|"
     )
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
-
-
-def machine_info() -> Result:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
 
 
 def orchestrate(args: argparse.Namespace) -> int:
