@@ -38,19 +38,23 @@ def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-@pytest.fixture
-def v1(tmp_path: Path) -> Path:
-    path = tmp_path / "v1.manifest"
+def _first_version(path: Path, n: int, list_name: str, exchange: bytes | None = None) -> Path:
     build_manifest_file(
         path,
-        [prisoner(i) for i in range(10)],
+        [prisoner(i) for i in range(n)],
         kind="prisoner",
-        list_name="l",
+        list_name=list_name,
         issuer="a",
         keys=[KEY],
         created_at=1,
+        exchange=exchange,
     )
     return path
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    return _first_version(tmp_path / "v1.manifest", 10, "l")
 
 
 def _leaves(path: Path) -> list[bytes]:
@@ -304,18 +308,7 @@ def test_revision_vector_entries() -> None:
 
 @pytest.fixture
 def bound_v1(tmp_path: Path) -> Path:
-    path = tmp_path / "bound.manifest"
-    build_manifest_file(
-        path,
-        [prisoner(i) for i in range(6)],
-        kind="prisoner",
-        list_name="pows",
-        issuer="a",
-        keys=[KEY],
-        created_at=1,
-        exchange=bytes(range(32)),
-    )
-    return path
+    return _first_version(tmp_path / "bound.manifest", 6, "pows", exchange=bytes(range(32)))
 
 
 def test_amending_a_bound_list_requires_citing_its_commit(bound_v1: Path, tmp_path: Path) -> None:
