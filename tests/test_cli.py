@@ -592,12 +592,30 @@ def test_duplicate_record_id_is_refused(session: Session) -> None:
     rows = [dict(r) for r in session.rows[:3]]
     rows[2]["person_id"] = rows[0]["person_id"]
     write_csv(Path("dup.csv"), rows)
-    code = error_code(
+    obj = run_json(
         "manifest", "build", "--kind", "prisoner", "--from", "dup.csv",
         "--key", session.key, "-o", "x.manifest", exit_code=2,
     )  # fmt: skip
-    assert code == "input.duplicate"
+    assert obj["error"]["code"] == "input.invalid_record"
+    assert "line 4: record id" in obj["error"]["message"]
+    assert "appears on an earlier line" in obj["error"]["message"]
     assert not Path("x.manifest").exists()
+
+
+def test_a_duplicate_id_does_not_hide_other_bad_rows(session: Session) -> None:
+    rows = [dict(r) for r in session.rows[:5]]
+    rows[1]["date_of_birth"] = "1980-02-30"
+    rows[2]["sex"] = "alien"
+    rows[3]["person_id"] = rows[0]["person_id"]
+    rows[4]["person_id"] = rows[0]["person_id"]
+    write_csv(Path("bad.csv"), rows)
+    result = run("manifest", "build", "--kind", "prisoner", "--from", "bad.csv",
+                 "--key", session.key, "-o", "x.manifest")  # fmt: skip
+    assert result.exit_code == 2
+    text = " ".join(result.stderr.split())
+    for line in (3, 4, 5, 6):
+        assert f"line {line}:" in text
+    assert "4 bad row(s)" in text
 
 
 def test_possible_duplicate_person_is_a_warning(session: Session) -> None:

@@ -768,11 +768,13 @@ def test_parallel_build_from_csv_reports_bad_rows_with_their_lines(tmp_path: Pat
     assert serial == _csv_build(tmp_path, bad, True)
     assert serial[0] == ErrorCode.INPUT_RECORD
     assert [row["line"] for row in serial[1]["rows"]] == [2102, 2902]
-    rows[1500] = rows[300]  # a duplicate id comes first
+    rows[1500] = rows[300]  # a repeated id is one more bad row, with its line
     dup = "\n".join([header, *rows]) + "\n"
     serial = _csv_build(tmp_path, dup, False)
     assert serial == _csv_build(tmp_path, dup, True)
-    assert serial == (ErrorCode.INPUT_DUPLICATE, {"indices": (300, 1500)})
+    assert serial[0] == ErrorCode.INPUT_RECORD
+    assert [row["line"] for row in serial[1]["rows"]] == [1502, 2102, 2902]
+    assert "P300" in serial[1]["rows"][0]["reason"]
 
 
 def test_parallel_build_a_row_that_fails_to_encode_after_a_duplicate_id() -> None:

@@ -242,16 +242,27 @@ def iter_records(
     After the last row, raises :class:`InputError` (``input.invalid_record``) if any row
     was bad, so a consumer that is writing output can discard it.
     """
-    plan = records.get_kind(kind).plan
+    record_kind = records.get_kind(kind)
+    plan = record_kind.plan
     csv_rows = _CsvRows(text, mapping or {}) if fmt is TableFormat.CSV else None
     rows = csv_rows if csv_rows is not None else _jsonl_rows(text, mapping or {})
     converter: RowsConverter | None = None
+    # Record ids seen so far: a repeated id is a bad row like any other, reported with
+    # its line (the manifest builder refuses duplicates too, but knows no lines).
+    seen: set[str] = set()
+    id_field = record_kind.id_field
     try:
         for batch, error in _batches(rows, BATCH):
             names = csv_rows.names if csv_rows is not None else None
             if converter is None and names is not None:
                 converter = plan.rows_converter(names, max_cell=MAX_FIELD)
-            yield from _convert(batch, plan, names, converter, report)
+            for line, record in _convert(batch, plan, names, converter, report):
+                rid = record[id_field]
+                if rid in seen:
+                    report.add(line, f"record id {rid!r} appears on an earlier line")
+                    continue
+                seen.add(rid)
+                yield record
             if error is not None:
                 raise error
     except UnicodeDecodeError as exc:
@@ -291,15 +302,15 @@ def _convert(
     names: list[str] | None,
     converter: RowsConverter | None,
     report: RowReport,
-) -> Iterator[dict[str, Any]]:
-    """Yield the batch's records in order and report its bad rows, in order."""
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield the batch's records with their lines, in order; report its bad rows."""
     rows = [row for _, row in batch if type(row) is list]
     if converter is not None and len(rows) == len(batch):
         values = converter(rows)
         if values is not None:
-            for value in values:
+            for (line, _), value in zip(batch, values, strict=True):
                 report.rows += 1
-                yield value
+                yield line, value
             return
     for line, row in batch:
         report.rows += 1
@@ -316,7 +327,7 @@ def _convert(
         except InputError as exc:
             report.add(line, str(exc.args[0]))
             continue
-        yield record
+        yield line, record
 
 
 def open_table(path: Path) -> TextIO:
