@@ -369,3 +369,18 @@ def test_citation_must_be_a_message_id(bound_v1: Path, tmp_path: Path) -> None:
             created_at=2,
             cites=b"short",
         )
+
+
+def test_amend_reports_progress(v1: Path, tmp_path: Path) -> None:
+    seen: list[int] = []
+    amend_manifest_file(
+        v1,
+        tmp_path / "v2",
+        tmp_path / "a.amend",
+        keys=[KEY],
+        removals=[(0, RemovalReason.DECEASED)],
+        created_at=2,
+        progress=seen.append,
+    )
+    assert seen
+    assert seen[-1] == 9  # the final count: ten entries less the removed one

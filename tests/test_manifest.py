@@ -825,3 +825,15 @@ def test_atomic_writer_never_replaces_a_file_that_appears_meanwhile(tmp_path: Pa
     assert info.value.code == ErrorCode.INPUT_IO
     assert target.read_bytes() == b"theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.spmsg"]
+
+
+def test_blinding_reports_progress(tmp_path: Path) -> None:
+    path = tmp_path / "p.manifest"
+    build_manifest_file(
+        path, [prisoner(i) for i in range(5)], kind="prisoner", list_name="l", issuer="a",
+        keys=[KEY], created_at=1,
+    )  # fmt: skip
+    seen: list[int] = []
+    with path.open("rb") as src:
+        write_blinded_file(src, tmp_path / "b.manifest", KEY.public_key, progress=seen.append)
+    assert seen == [0]

@@ -23,6 +23,7 @@ from swapproto.keys import SigningKey
 from swapproto.manifest import VerifiedHeader, check_entry, signers_policy
 from swapproto.manifest_file import (
     ManifestReader,
+    Progress,
     SaltedRecord,
     atomic_writer,
     build_manifest_file,
@@ -82,6 +83,7 @@ def amend_manifest_file(
     created_at: int,
     overwrite: bool = False,
     cites: bytes | None = None,
+    progress: Progress | None = None,
 ) -> VerifiedAmendment:
     """Write version n+1 of ``current`` and the signed amendment linking the two.
 
@@ -129,6 +131,7 @@ def amend_manifest_file(
                 previous=verified.digest,
                 keep_hashes=not removal_map,
                 overwrite=overwrite,
+                progress=progress,
             )
     mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
     proof: tuple[bytes, ...] = ()

@@ -43,6 +43,7 @@ __all__ = [
     "BuildResult",
     "ManifestReader",
     "ManifestReport",
+    "Progress",
     "View",
     "atomic_writer",
     "build_manifest",
@@ -381,7 +382,12 @@ def verify_manifest_file(
 
 
 def write_blinded_file(
-    src: BinaryIO, dst: Path, issuer: PublicKey | RolePolicy, *, overwrite: bool = False
+    src: BinaryIO,
+    dst: Path,
+    issuer: PublicKey | RolePolicy,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
 ) -> ManifestReport:
     """Write the blinded view (header + leaf hashes) of a verified private manifest."""
     reader = ManifestReader(src)
@@ -389,10 +395,12 @@ def write_blinded_file(
     builder = StreamingRootBuilder()
     with atomic_writer(Path(dst), overwrite=overwrite) as out:
         out.write(MAGIC + View.BLINDED.value.encode() + _frame(reader.header_bytes))
-        for leaf in reader.leaves(verified.header.count):
+        for index, leaf in enumerate(reader.leaves(verified.header.count)):
             h = leaf_hash(leaf)
             builder.add_leaf_hash(h)
             out.write(h)
+            if progress is not None and index % PROGRESS_EVERY == 0:
+                progress(index)
         if not digest_equal(builder.root(), verified.header.root):
             raise VerificationError(
                 "the entries do not hash to the signed root", code=ErrorCode.VERIFY_ROOT

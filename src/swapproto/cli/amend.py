@@ -19,7 +19,7 @@ from swapproto.cli._common import (
     signing_keys,
 )
 from swapproto.cli._manifest_common import KeyOpt, header_info
-from swapproto.cli._output import Mode, handle_errors, plain, stdout
+from swapproto.cli._output import Mode, handle_errors, plain, progress_bar, stdout
 from swapproto.errors import InputError
 from swapproto.keys import SigningKey
 from swapproto.manifest_file import ManifestReader
@@ -127,18 +127,20 @@ def amend(
     keys = signing_keys(key, passphrase_file, passphrase_env)
     cited = _citation(manifest, keys, exchange, cites)
     removals = [_parse_removal(r) for r in remove]
-    result = amend_manifest_file(
-        manifest,
-        out,
-        amendment,
-        keys=keys,
-        additions=add,
-        mapping=parse_mapping(mapping),
-        removals=removals,
-        created_at=now(created_at),
-        overwrite=force,
-        cites=cited,
-    )
+    with progress_bar("amending", None, enabled=not json_output) as tick:
+        result = amend_manifest_file(
+            manifest,
+            out,
+            amendment,
+            keys=keys,
+            additions=add,
+            mapping=parse_mapping(mapping),
+            removals=removals,
+            created_at=now(created_at),
+            overwrite=force,
+            cites=cited,
+            progress=tick,
+        )
     info = amendment_info(result)
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "amendment_file": str(amendment), **info},

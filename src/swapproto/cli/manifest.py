@@ -341,8 +341,11 @@ def blind(
     json_output: JsonOpt = False,
 ) -> None:
     """Write the blinded view: header and leaf hashes, no records or salts."""
-    with manifest.open("rb") as stream:
-        report = write_blinded_file(stream, out, _policy(pub, None), overwrite=force)
+    with (
+        manifest.open("rb") as stream,
+        progress_bar("blinding", None, enabled=not json_output) as tick,
+    ):
+        report = write_blinded_file(stream, out, _policy(pub, None), overwrite=force, progress=tick)
     Mode(json_output).emit(
         {"ok": True, "file": str(out), "count": report.count},
         lambda: stdout.print(plain(f"wrote {out}: blinded view of {report.count} entries")),
