@@ -106,3 +106,18 @@ def test_readme_test_command_installs_into_a_venv() -> None:
     assert command.startswith("python3 -m venv .venv && ")
     assert "python3 -m pip" not in command
     assert re.search(r"(^|\s)pip ", command) is None
+
+
+def test_sigterm_unwinds_like_an_interrupt() -> None:
+    import signal
+
+    from swapproto import cli
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, cli._exit_on_sigterm)
+        with pytest.raises(SystemExit) as info:
+            signal.raise_signal(signal.SIGTERM)
+        assert info.value.code == 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -5,6 +5,8 @@ Exit codes: 0 success; 1 a verification failed; 2 usage, input or I/O error.
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from swapproto.cli import exchange, manifest
@@ -37,6 +39,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM ends the command like Ctrl-C does: cleanup (temporary files, the
+    build's worker) runs on the way out, and the exit code is 128 + the signal."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     app()
