@@ -13,6 +13,7 @@ from swapproto.errors import ErrorCode, InputError, SwapprotoError
 from swapproto.tabular import (
     BATCH,
     MAX_FIELD,
+    MAX_LINE,
     MAX_REPORTED,
     RowError,
     RowReport,
@@ -475,12 +476,39 @@ def test_field_of_exactly_64_kib_reaches_the_record_check() -> None:
     assert "longer than" in _rows(exc)[0][1]
 
 
+def test_csv_line_over_the_limit_stops_reading_without_holding_it() -> None:
+    text = io.StringIO(_lines(HEADER, GOOD) + "P2," + "x" * (10 * MAX_LINE) + "\n" + GOOD2)
+    with pytest.raises(InputError) as info:
+        list(iter_records(text, kind="prisoner", report=RowReport("input")))
+    assert info.value.code is ErrorCode.INPUT_INVALID
+    assert info.value.args[0].startswith(f"line 3 is longer than {MAX_LINE:,} characters")
+    assert text.tell() < 2 * MAX_LINE  # the rest of the line was never read
+
+
+def test_csv_record_spanning_many_short_lines_is_bounded() -> None:
+    # every physical line is short; the record they make together is not
+    cells = ",".join('"\n"' for _ in range(MAX_LINE // 2))
+    exc = _fail(HEADER + "\n" + cells + "\n")
+    assert exc.code is ErrorCode.INPUT_INVALID
+    assert "longer than" in str(exc)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_csv_line_of_exactly_the_limit_is_read_and_numbering_holds(end: str) -> None:
+    cells = ["y" * 50_000] * 20  # csv's own field limit is 128 KiB
+    long_line = ",".join(cells)
+    long_line += "y" * (MAX_LINE - len(long_line))
+    assert len(long_line) == MAX_LINE
+    exc = _fail(_lines(HEADER, long_line, BAD_SEX, end=end))
+    assert [line for line, _ in _rows(exc)] == [2, 3]
+
+
 # ---------------------------------------------------------------------------------------
 # JSON Lines
 
 
 def test_jsonl_happy_path_with_lists_and_nulls() -> None:
-    obj = {**RECORD1, "categories": ["seriously_ill", "civilian"], "rank": None, "unit": []}
+    obj = {**RECORD1, "categories": ["seriously_ill", "civilian"], "rank": None, "unit": None}
     report = RowReport("input")
     (record,) = _read(_jsonl(obj), fmt=JSONL, report=report)
     assert record == {**RECORD1, "categories": ["civilian", "seriously_ill"]}
@@ -524,6 +552,12 @@ NOT_STRS = "field 'categories' must be a string or a list of strings"
         pytest.param('{"person_id": NaN}', NOT_STR, id="nan"),
         pytest.param('{"person_id": true}', NOT_STR, id="bool"),
         pytest.param('{"person_id": {"a": "b"}}', NOT_STR, id="object"),
+        pytest.param(
+            '{"family_name": ["Smith", "Jones"]}',
+            "field 'family_name' must be a string",
+            id="list-for-text",
+        ),
+        pytest.param('{"unit": []}', "field 'unit' must be a string", id="empty-list-for-text"),
         pytest.param('{"categories": ["civilian", 1]}', NOT_STRS, id="mixed-list"),
         pytest.param('{"categories": [["civilian"]]}', NOT_STRS, id="nested-list"),
         pytest.param('{"categories": [null]}', NOT_STRS, id="list-of-null"),
@@ -564,6 +598,30 @@ def test_jsonl_missing_required_field() -> None:
     del obj["sex"]
     exc = _fail(_jsonl(obj), fmt=JSONL)
     assert _rows(exc) == [(1, "prisoner record: field 'sex' is missing")]
+
+
+def test_jsonl_line_over_the_limit_stops_reading_without_holding_it() -> None:
+    head = _jsonl(RECORD1)
+    text = io.StringIO(head + '{"unit": "' + "x" * (10 * MAX_LINE) + '"}\n' + _jsonl(RECORD2))
+    with pytest.raises(InputError) as info:
+        list(iter_records(text, kind="prisoner", fmt=JSONL, report=RowReport("input")))
+    assert info.value.code is ErrorCode.INPUT_INVALID
+    assert info.value.args[0].startswith(f"line 2 is longer than {MAX_LINE:,} characters")
+    assert text.tell() < len(head) + 2 * MAX_LINE
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_jsonl_line_of_exactly_the_limit_is_read_and_numbering_holds(end: str) -> None:
+    padded = json.dumps({**RECORD1, "unit": ""})
+    long_line = padded[:-1] + " " * (MAX_LINE - len(padded)) + "}"
+    assert len(long_line) == MAX_LINE
+    text = _lines(long_line, json.dumps({**RECORD2, "sex": "robot"}), end=end)
+    report = RowReport("input")
+    got: list[dict[str, Any]] = []
+    with pytest.raises(InputError) as info:
+        got.extend(iter_records(io.StringIO(text), kind="prisoner", fmt=JSONL, report=report))
+    assert got == [RECORD1]
+    assert [line for line, _ in _rows(info.value)] == [2]
 
 
 def test_jsonl_deeply_nested_line_is_a_row_error() -> None:

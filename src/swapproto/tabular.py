@@ -26,6 +26,9 @@ __all__ = ["RowError", "RowReport", "TableFormat", "iter_records", "parse_mappin
 
 MAX_REPORTED: Final = 1000
 MAX_FIELD: Final = 64 * 1024
+MAX_LINE: Final = 1024 * 1024
+"""Longest line, and longest CSV record (which may span lines), in characters: a row of
+many full fields fits, and no line is ever held in memory whole beyond it."""
 BATCH: Final = 256
 """Rows converted together; records are still yielded one at a time."""
 
@@ -112,12 +115,49 @@ def _blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
+def _too_long(line: int) -> InputError:
+    return InputError(
+        f"line {line} is longer than {MAX_LINE:,} characters; reading stopped there",
+        code=ErrorCode.INPUT_INVALID,
+    )
+
+
+class _BoundedLines:
+    """The lines of a text with their endings, each at most :data:`MAX_LINE` characters,
+    and at most that many since :meth:`mark`: a CSV record of many quoted cells that
+    span lines is bounded too. An over-long line raises where it starts."""
+
+    def __init__(self, text: TextIO) -> None:
+        self._text = text
+        self._held = 0
+        self._line = 0
+
+    def mark(self) -> None:
+        """A record ended: count its successor's characters from zero."""
+        self._held = 0
+
+    def __iter__(self) -> Iterator[str]:
+        # readline(MAX_LINE + 2) reads a longest line with its CR LF whole, so a cut never
+        # falls between CR and LF (which would add a line and shift every later number).
+        readline, limit = self._text.readline, MAX_LINE
+        while line := readline(limit + 2):
+            self._line += 1
+            held = self._held + len(line)
+            # a record's first line is judged without its ending; later lines with theirs,
+            # which are then part of a quoted cell
+            if held > limit and (held > len(line) or len(line.rstrip("\r\n")) > limit):
+                raise _too_long(self._line)
+            self._held = held
+            yield line
+
+
 class _CsvRows:
     """Rows of a CSV text as lists of cells in header order, with the line each *starts*
     on (a quoted cell may span lines). :attr:`names` is set once the header is read."""
 
     def __init__(self, text: TextIO, mapping: Mapping[str, str]) -> None:
-        self._reader = csv.reader(text, strict=True)
+        self._lines = _BoundedLines(text)
+        self._reader = csv.reader(self._lines, strict=True)
         self._mapping = mapping
         self.names: list[str] | None = None
 
@@ -127,12 +167,14 @@ class _CsvRows:
             header = next(reader, None)
             if header is None:
                 return
+            self._lines.mark()
             if _blank(header):
                 raise InputError("the first line, the header, is empty")
             self.names = _rename(header, self._mapping)
             width = len(self.names)
             start = reader.line_num + 1
             for row in reader:
+                self._lines.mark()
                 line, start = start, reader.line_num + 1
                 if len(row) < 2 and _blank(row):
                     continue
@@ -186,11 +228,14 @@ def _load_object(line: str) -> dict[str, Any]:
     return obj
 
 
-def _json_cell(key: str, value: Any) -> str:
+def _json_cell(key: str, value: Any, scalar: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
+    if scalar:
+        # an array for a text field would be joined into one text with ';' in it
+        raise _BadRowError(f"field {key[:64]!r} must be a string")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _BadRowError(f"field {key[:64]!r} must be a string or a list of strings")
     if any(";" in v for v in value):
@@ -199,20 +244,27 @@ def _json_cell(key: str, value: Any) -> str:
     return ";".join(value)
 
 
-def _json_row(obj: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, str]:
+def _json_row(
+    obj: dict[str, Any], mapping: Mapping[str, str], scalars: frozenset[str]
+) -> dict[str, str]:
     row: dict[str, str] = {}
     for key, value in obj.items():
         name = mapping.get(key, key)
         if name in row:
             raise _BadRowError(f"field {name[:64]!r} appears twice after --map")
-        row[name] = _json_cell(key, value)
+        row[name] = _json_cell(key, value, name in scalars)
     return row
 
 
-def _jsonl_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int, Row]]:
+def _jsonl_rows(
+    text: TextIO, mapping: Mapping[str, str], scalars: frozenset[str]
+) -> Iterator[tuple[int, Row]]:
+    """Rows of a JSON Lines text; ``scalars`` are the fields whose value is one string."""
     used: set[str] = set()
     objects = 0
-    for line_no, line in enumerate(text, start=1):
+    lines = _BoundedLines(text)
+    for line_no, line in enumerate(lines, start=1):
+        lines.mark()
         if not line.strip():
             continue
         row: Row
@@ -220,7 +272,7 @@ def _jsonl_rows(text: TextIO, mapping: Mapping[str, str]) -> Iterator[tuple[int,
             obj = _load_object(line)
             objects += 1
             used.update(mapping.keys() & obj.keys())
-            row = _json_row(obj, mapping)
+            row = _json_row(obj, mapping, scalars)
         except _BadRowError as exc:
             row = str(exc.args[0])
         yield line_no, row
@@ -245,7 +297,11 @@ def iter_records(
     record_kind = records.get_kind(kind)
     plan = record_kind.plan
     csv_rows = _CsvRows(text, mapping or {}) if fmt is TableFormat.CSV else None
-    rows = csv_rows if csv_rows is not None else _jsonl_rows(text, mapping or {})
+    if csv_rows is not None:
+        rows: Iterable[tuple[int, Row]] = csv_rows
+    else:
+        scalars = frozenset(spec.name for spec in record_kind.fields) - record_kind.list_fields
+        rows = _jsonl_rows(text, mapping or {}, scalars)
     converter: RowsConverter | None = None
     # Record ids seen so far: a repeated id is a bad row like any other, reported with
     # its line (the manifest builder refuses duplicates too, but knows no lines).
