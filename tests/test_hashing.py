@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from helpers import load_vectors
-from swapproto.hashing import DIGEST_SIZE, Tag, digest_equal, sha256, tagged_hash, tagged_hasher
+from swapproto.hashing import (
+    DIGEST_SIZE,
+    KdfLabel,
+    Tag,
+    digest_equal,
+    sha256,
+    tagged_hash,
+    tagged_hasher,
+)
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "hashing.md"
 CASES = load_vectors("hashing", "tagged")["cases"]
@@ -88,3 +96,29 @@ def test_fingerprint_known_answer_from_the_spec() -> None:
 
     assert fingerprint(bytes(32)) == "7AWZ-BE5Q-N3BR-GHSC"
     assert fingerprint(b"\x01" + bytes(31)) != fingerprint(bytes(32))
+
+
+def test_the_kdf_label_table_lists_exactly_the_labels() -> None:
+    """``spec/hashing.md`` §5 has one row per KDF label, in the enum's order, and no other."""
+    text = SPEC.read_text(encoding="utf-8")
+    section = text.split("## 5. Key derivation labels", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `swapproto/")]
+    assert [row.split("`")[1] for row in rows] == [label.value for label in KdfLabel]
+
+
+def test_kdf_labels_are_versioned_and_distinct_from_every_tag() -> None:
+    labels = [label.value for label in KdfLabel]
+    tags = {tag.value for tag in Tag}
+    assert len(set(labels)) == len(labels)
+    assert all(v.startswith("swapproto/v1/") and v.isascii() for v in labels)
+    # no label is a tag, nor a prefix of a tag or of another label (the seed label is
+    # extended with "/..." and must not run into a neighbour)
+    for label in labels:
+        assert label not in tags
+        assert not any(t.startswith(label + "/") for t in tags)
+        assert not any(o != label and o.startswith(label + "/") for o in labels)
+
+
+def test_kdf_label_info_joins_with_slashes() -> None:
+    assert KdfLabel.KEY_SEED.info("ed25519", "ed25519") == b"swapproto/v1/key-seed/ed25519/ed25519"
+    assert KdfLabel.SEALED_PAYLOAD_KEY.info() == b"swapproto/v1/sealed/payload-key"

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa, mlkem, x25
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from swapproto.errors import ErrorCode, KeyFileError
+from swapproto.hashing import KdfLabel
 
 __all__ = [
     "SEED_SIZE",
@@ -32,7 +33,6 @@ __all__ = [
 
 SEED_SIZE: Final = 32
 """The size of a key seed (``spec/keys.md`` §3)."""
-_SEED_INFO: Final = "swapproto/v1/key-seed/{alg}/{component}"
 _PEM_RE: Final = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n[A-Za-z0-9+/=\r\n]*?-----END \1-----"
 )
@@ -56,7 +56,7 @@ def fail(message: str, code: ErrorCode = ErrorCode.KEY_FORMAT) -> NoReturn:
 
 def derive_seed(seed: bytes, alg: StrEnum, component: str, length: int = SEED_SIZE) -> bytes:
     """``HKDF-SHA256(ikm=seed, info="swapproto/v1/key-seed/<alg>/<component>")``."""
-    info = _SEED_INFO.format(alg=alg.value, component=component).encode("ascii")
+    info = KdfLabel.KEY_SEED.info(alg.value, component)
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(seed)
 
 

@@ -12,7 +12,8 @@ copied (the construction of BIP-340). Two uses never share a tag, so a digest ma
 for one purpose can never be presented as a digest for another.
 
 The registry below is normative and mirrored in ``spec/hashing.md``; a test fails if
-the two disagree.
+the two disagree. The same holds for :class:`KdfLabel`, the HKDF ``info`` labels of
+every derived key, so tags and labels are all listed in one place.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_SIZE",
+    "KdfLabel",
     "Tag",
     "digest_equal",
     "fingerprint",
@@ -66,6 +68,21 @@ class Tag(Enum):
     def encoded(self) -> bytes:
         """The tag's ASCII bytes."""
         return self.value.encode("ascii")
+
+
+class KdfLabel(Enum):
+    """The registry of HKDF ``info`` labels, one per derived key (``spec/hashing.md`` §5)."""
+
+    KEY_SEED = "swapproto/v1/key-seed"
+    """A key component from a seed; ``info`` is ``<label>/<alg or suite>/<component>``."""
+    SEALED_PAYLOAD_KEY = "swapproto/v1/sealed/payload-key"
+    """The chunk AEAD key of a sealed container, from its content key."""
+    SEALED_HEADER_MAC = "swapproto/v1/sealed/header-mac"
+    """The header MAC key of a sealed container, from its content key."""
+
+    def info(self, *suffix: str) -> bytes:
+        """The ASCII ``info`` bytes: the label, then each ``suffix`` after a ``/``."""
+        return "/".join((self.value, *suffix)).encode("ascii")
 
 
 @cache

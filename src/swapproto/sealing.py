@@ -42,7 +42,7 @@ from swapproto.errors import (
     SwapprotoError,
     VerificationError,
 )
-from swapproto.hashing import DIGEST_SIZE, Tag, digest_equal, tagged_hash
+from swapproto.hashing import DIGEST_SIZE, KdfLabel, Tag, digest_equal, tagged_hash
 from swapproto.keys import DecryptionKey, EncryptionPublicKey, EncryptionSuite
 
 __all__ = [
@@ -76,8 +76,8 @@ MAX_HEADER: Final = 1024 * 1024
 TAG_SIZE: Final = 16
 CONTENT_KEY_SIZE: Final = 32
 MAC_SIZE: Final = 32
-_PAYLOAD_KEY_INFO: Final = b"swapproto/v1/sealed/payload-key"
-_HEADER_MAC_INFO: Final = b"swapproto/v1/sealed/header-mac"
+_PAYLOAD_KEY_INFO: Final = KdfLabel.SEALED_PAYLOAD_KEY.info()
+_HEADER_MAC_INFO: Final = KdfLabel.SEALED_HEADER_MAC.info()
 _WRAPPED_SIZE: Final = {  # HPKE enc + wrapped content key + AEAD tag
     EncryptionSuite.X25519: 32 + CONTENT_KEY_SIZE + TAG_SIZE,
     EncryptionSuite.MLKEM768_X25519: 1120 + CONTENT_KEY_SIZE + TAG_SIZE,
