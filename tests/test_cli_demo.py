@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,49 @@ def test_sigterm_unwinds_like_an_interrupt() -> None:
         assert info.value.code == 128 + signal.SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_demo_json_prints_one_object_with_every_step_and_the_report(tmp_path: Path) -> None:
+    result = run("demo", "--count", "4", "--dir", tmp_path / "d", "--json")
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    out = json.loads(line)
+    assert out["ok"] is True
+    assert out["count"] == 4
+    assert out["dir"] == str(tmp_path / "d")
+    expected = [f"swapproto {c}" for _, commands in steps(4) for c in commands]
+    assert [s["command"] for s in out["steps"]] == expected
+    assert all(s["exit_code"] == 0 and isinstance(s["output"], dict) for s in out["steps"])
+    assert out["report"] == out["steps"][-1]["output"]
+    assert out["report"]["state"] == "agreed"
+    assert out["report"]["ok"] is True
+
+
+def test_demo_json_in_a_temporary_dir_names_no_dir() -> None:
+    result = run("demo", "--count", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["dir"] is None
+    assert out["ok"] is True
+
+
+def test_demo_json_stops_at_a_failing_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = [("Keys", ["keygen ua -o keys/"]), ("Broken", ["verify missing/"]), *STEPS[1:]]
+    # the package re-exports the command under the module's name: patch the module itself
+    monkeypatch.setattr(sys.modules["swapproto.cli.demo"], "steps", lambda _count: broken)
+    result = run("demo", "--count", "2", "--dir", tmp_path / "d", "--json")
+    assert result.exit_code == 2
+    out = json.loads(result.stdout)
+    assert out["ok"] is False
+    assert out["report"] is None
+    assert [s["exit_code"] for s in out["steps"]] == [0, 2]
+    assert out["steps"][-1]["output"]["ok"] is False
+
+
+def test_demo_json_input_error_is_json(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("keep\n", encoding="utf-8")
+    result = run("demo", "--count", "2", "--dir", tmp_path, "--json")
+    assert result.exit_code == 2
+    out = json.loads(result.stdout)
+    assert out["ok"] is False
+    assert out["error"]["code"] == "input.invalid"

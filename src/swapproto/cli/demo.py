@@ -3,16 +3,21 @@ directory, run step by step with the same commands a person would type."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import json
 import shlex
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
 from rich.rule import Rule
 
-from swapproto.cli._output import handle_errors, safe, stdout
+from swapproto.cli._common import JsonOpt
+from swapproto.cli._output import Mode, handle_errors, safe, stdout
 from swapproto.demo_data import demo_terms, write_prisoner_csv
 from swapproto.errors import InputError
 
@@ -86,14 +91,21 @@ def demo(
             "--dir", help="Run here (a new or empty directory) instead of a temporary one."
         ),
     ] = None,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Run a complete exchange (1,000 prisoners for 1,000) and print every step."""
+    """Run a complete exchange (1,000 prisoners for 1,000) and print every step.
+
+    With ``--json``, every step runs with ``--json`` too and one object is printed at the
+    end: ``ok``, ``count``, ``dir`` (null for a temporary directory), ``steps`` (each with
+    its ``title``, ``command``, ``exit_code`` and the command's own JSON ``output``) and
+    ``report``, the final ``swapproto verify --json`` object.
+    """
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="swapproto-demo-") as tmp:
-            _run(Path(tmp), count)
+            _run(Path(tmp), count, None, json_output)
     else:
         _prepare(workdir)
-        _run(workdir, count)
+        _run(workdir, count, workdir, json_output)
 
 
 def _prepare(workdir: Path) -> None:
@@ -111,32 +123,73 @@ def _prepare(workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
 
 
-def _run(root: Path, count: int) -> None:
-    import os
-
+def _invoke(command: str, as_json: bool) -> tuple[int, object]:
+    """Run one CLI command; with ``as_json``, return the JSON object it printed."""
     from swapproto.cli import app
 
-    stdout.print(f"[bold]swapproto demo[/]: {count}-for-{count} prisoner exchange in {safe(root)}")
+    args = shlex.split(command)
+    if not as_json:
+        code = app(args, standalone_mode=False, prog_name="swapproto")
+        return (code if isinstance(code, int) else 0), None
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = app([*args, "--json"], standalone_mode=False, prog_name="swapproto")
+    lines = captured.getvalue().splitlines()
+    return (code if isinstance(code, int) else 0), json.loads(lines[-1]) if lines else None
+
+
+def _quiet(_: object) -> None:
+    """Print nothing: under ``--json`` the demo prints one object at the end."""
+
+
+def _run(root: Path, count: int, shown_dir: Path | None, as_json: bool) -> None:
+    import os
+
+    say: Callable[[object], None] = _quiet if as_json else stdout.print
+    say(f"[bold]swapproto demo[/]: {count}-for-{count} prisoner exchange in {safe(root)}")
     today = dt.datetime.now(dt.UTC).date()
     for side in ("ua", "ru"):
         with (root / f"{side}.csv").open("w", encoding="utf-8", newline="") as f:
             write_prisoner_csv(f, count, side=side, reference=today)
     (root / "terms.toml").write_text(demo_terms(today, count), encoding="utf-8")
+    done: list[dict[str, object]] = []
+    failed = 0
     previous = Path.cwd()
     os.chdir(root)
     try:
         for number, (title, commands) in enumerate(steps(count), start=1):
-            stdout.print(Rule(f"{number}. {title}"))
+            say(Rule(f"{number}. {title}"))
             for command in commands:
-                stdout.print(f"[dim]$ swapproto {safe(command)}[/]")
-                code = app(shlex.split(command), standalone_mode=False, prog_name="swapproto")
-                if isinstance(code, int) and code != 0:
-                    stdout.print(f"[bold red]step failed with exit code {code}[/]")
-                    raise typer.Exit(code)
+                say(f"[dim]$ swapproto {safe(command)}[/]")
+                code, output = _invoke(command, as_json)
+                done.append(
+                    {"title": title, "command": f"swapproto {command}", "exit_code": code}
+                    | ({"output": output} if as_json else {})
+                )
+                if code != 0:
+                    failed = code
+                    say(f"[bold red]step failed with exit code {code}[/]")
+                    break
+            if failed:
+                break
     finally:
         os.chdir(previous)
-    stdout.print(Rule("done"))
-    stdout.print(
+    if as_json:
+        report = done[-1].get("output") if not failed else None
+        Mode(json=True).emit(
+            {
+                "ok": not failed,
+                "count": count,
+                "dir": str(shown_dir) if shown_dir is not None else None,
+                "steps": done,
+                "report": report,
+            },
+            lambda: None,
+        )
+    if failed:
+        raise typer.Exit(failed)
+    say(Rule("done"))
+    say(
         "The exchange is agreed. The mediator's verification opened both sealed lists and"
         " checked every signature, commitment, root and rule; the last verification, without"
         " a key, re-checked everything but the sealed contents."
