@@ -92,6 +92,7 @@ class ErrorCode(StrEnum):
     INPUT_UNKNOWN_KIND = "input.unknown_kind"
     INPUT_KIND_EXISTS = "input.kind_exists"
     INPUT_IO = "input.io"
+    INPUT_USAGE = "input.usage"
     # sealing: HPKE-sealed containers (spec/sealing.md)
     SEAL_INVALID = "seal.invalid"
     SEAL_TRUNCATED = "seal.truncated"

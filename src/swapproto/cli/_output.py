@@ -1,14 +1,15 @@
 """Output, errors and exit codes shared by every command.
 
-Exit codes (documented in the README and ``spec/cli.md``): 0 success; 1 a verification
-failed (the input is well-formed but does not check out); 2 usage, input or I/O error.
+Exit codes (documented in the README and ``spec/handshake.md`` §8): 0 success; 1 a
+verification failed (the input is well-formed but does not check out); 2 usage, input or
+I/O error.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -20,7 +21,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from swapproto.errors import SwapprotoError, VerificationError
+from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
+
+try:
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    # Typer before it vendored click (pyproject allows typer>=0.12) raises click's own.
+    from click.exceptions import UsageError  # type: ignore[import-not-found,no-redef]
 
 EXIT_OK: Final = 0
 EXIT_VERIFY_FAILED: Final = 1
@@ -48,10 +55,16 @@ class Mode:
 
 
 def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
-    """Report an error and return the matching exit."""
+    """Report an error and return the matching exit.
+
+    A click usage error (a command line that does not parse) is ``input.usage``.
+    """
     if isinstance(exc, SwapprotoError):
         code = EXIT_VERIFY_FAILED if isinstance(exc, VerificationError) else EXIT_USAGE
         payload = {"code": str(exc.code), "message": str(exc.args[0])}
+    elif isinstance(exc, UsageError):
+        code = EXIT_USAGE
+        payload = {"code": str(ErrorCode.INPUT_USAGE), "message": exc.format_message()}
     else:
         code = EXIT_USAGE
         payload = {"code": "input.io", "message": str(exc)}
@@ -74,6 +87,32 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(exc, as_json=bool(kwargs.get("json_output"))) from None
 
     return wrapper
+
+
+def json_requested(args: Sequence[str]) -> bool:
+    """Whether ``--json`` is among ``args`` as an option: before any literal ``--``."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+@contextmanager
+def usage_errors_as_json(as_json: bool) -> Iterator[None]:
+    """With ``as_json``, report a command line that does not parse as :func:`fail` does
+    (one JSON object on stdout, exit 2); otherwise leave it to click's usage message.
+
+    The exit is raised as :class:`typer.Exit`, which typer turns into the exit code
+    whether it comes from parsing or from a command.
+    """
+    try:
+        yield
+    except UsageError as exc:
+        if not as_json:
+            raise
+        raise fail(exc, as_json=True) from None
 
 
 @contextmanager
