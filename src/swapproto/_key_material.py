@@ -14,7 +14,7 @@ import re
 from enum import StrEnum
 from typing import Any, Final, NoReturn
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa, mlkem, x25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -127,7 +127,8 @@ def _pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
 def _load_block(block: bytes, password: bytes | None) -> tuple[str, object]:
     try:
         key = serialization.load_pem_private_key(block, password)
-    except UnsupportedAlgorithm:
+    except (UnsupportedAlgorithm, InternalError):
+        # OpenSSL knows some key types (X448) that it cannot set up from PKCS#8 here
         fail("key file holds an unsupported key type", ErrorCode.KEY_ALGORITHM)
     except (ValueError, TypeError):
         if password is not None:

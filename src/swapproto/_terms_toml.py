@@ -159,6 +159,10 @@ def terms_from_toml(text: str, *, load_key: KeyLoader) -> Terms:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"terms file is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise InputError("terms file is not valid TOML: nested too deeply") from None
+    except ValueError:  # an integer over Python's 4300-digit conversion limit
+        raise InputError("terms file is not valid TOML: a number is too long") from None
     try:
         doc = _TomlTerms.model_validate(raw)
     except ValidationError as exc:

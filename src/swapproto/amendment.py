@@ -173,7 +173,13 @@ def _parse_removed(items: object, old_count: int) -> tuple[Removal, ...]:
         if type(item) is not dict or list(item) != ["id", "index", "reason"]:
             raise _invalid("each removal must be {id, index, reason}")
         index, rid, reason = item["index"], item["id"], item["reason"]
-        if type(index) is not int or type(rid) is not str or reason not in set(RemovalReason):
+        # type checks first: a list or map would make the membership test raise
+        if (
+            type(index) is not int
+            or type(rid) is not str
+            or type(reason) is not str
+            or reason not in set(RemovalReason)
+        ):
             raise _invalid("removal fields have the wrong types or an unknown reason")
         if not 0 <= index < old_count or (result and index <= result[-1].index):
             raise _invalid("removed indices must be in range and strictly increasing")
@@ -208,7 +214,7 @@ def verify_amendment(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedAme
         raise _invalid("amendment payload fields are not those of format 1")
     if payload["previous"] != prev.digest or payload["current"] != cur.digest:
         raise _invalid("the amendment names other header versions")
-    if payload["mode"] not in set(AmendmentMode):
+    if type(payload["mode"]) is not str or payload["mode"] not in set(AmendmentMode):
         raise _invalid("unknown amendment mode")
     mode = AmendmentMode(payload["mode"])
     cites = payload["cites"]

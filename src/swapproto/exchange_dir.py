@@ -27,7 +27,7 @@ from swapproto.keys import KeyBundle, SigningKey
 from swapproto.manifest_file import atomic_writer
 from swapproto.messages import MessageType
 from swapproto.sealing import SealedReader, SealingContext, seal_stream
-from swapproto.terms import Terms
+from swapproto.terms import TERMS_LIMITS, Terms
 from swapproto.transcript import ordered_messages
 
 __all__ = [
@@ -89,12 +89,15 @@ class ExchangeDir:
     def terms(self) -> Terms:
         """The terms proposal stored in the directory."""
         target = self.require().path / TERMS_FILE
-        try:
-            data = target.read_bytes()
-        except OSError as exc:
+        limit = TERMS_LIMITS.max_input
+        data = _read_regular(target, limit)
+        if data is None:
             raise InputError(
-                f"cannot read {target}: {exc.strerror}", code=ErrorCode.INPUT_IO
-            ) from exc
+                f"cannot read {target}: missing, unreadable or not a regular file",
+                code=ErrorCode.INPUT_IO,
+            )
+        if len(data) > limit:
+            raise InputError(f"{target} is larger than terms can be ({limit:,} bytes)")
         return Terms.from_bytes(data)
 
     # messages
@@ -226,7 +229,12 @@ class StagedContent:
 
 
 def _read_message_file(path: Path) -> bytes:
-    """Up to ``MAX_MESSAGE_FILE + 1`` bytes of a regular file; ``b""`` for anything else.
+    """Up to ``MAX_MESSAGE_FILE + 1`` bytes of a regular file; ``b""`` for anything else."""
+    return _read_regular(path, MAX_MESSAGE_FILE) or b""
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit + 1`` bytes of a regular file; ``None`` for anything else.
 
     Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO or
     device put in its place can neither block nor feed endless data.
@@ -234,19 +242,19 @@ def _read_message_file(path: Path) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
-    except OSError:
-        return b""
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return b""
+            return None
         chunks: list[bytes] = []
-        left = MAX_MESSAGE_FILE + 1
+        left = limit + 1
         while left > 0 and (chunk := os.read(fd, min(left, _CHUNK))):
             chunks.append(chunk)
             left -= len(chunk)
         return b"".join(chunks)
     except OSError:
-        return b""
+        return None
     finally:
         os.close(fd)
 

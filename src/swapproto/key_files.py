@@ -254,10 +254,15 @@ def _check_kind(path: Path, data: bytes, private: bool) -> None:
 
 
 def _read_limited(path: Path, private: bool) -> bytes:
+    # non-blocking, so a FIFO in the key's place is refused by the fstat below, not waited on
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
         raise KeyFileError(f"cannot open {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
+    except ValueError:  # a NUL in the path
+        message = f"cannot open {path!r}: not a valid path"
+        raise KeyFileError(message, code=ErrorCode.INPUT_IO) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -123,7 +123,8 @@ class ManifestHeader:
         """Parse a *verified* payload value; raises on any structural problem."""
         if type(value) is not dict or set(value) != _HEADER_KEYS:
             raise _invalid("header fields are not exactly those of format 1")
-        if value["format"] != FORMAT_VERSION:
+        # type first: True == 1, and would be a second signed encoding of format 1
+        if type(value["format"]) is not int or value["format"] != FORMAT_VERSION:
             raise _invalid(f"unsupported manifest format {value['format']!r}")
         checks = (
             ("count", int, None),
@@ -295,7 +296,8 @@ def _check_entry_fast(leaf: bytes, index: int, kind: str) -> Entry | None:
 
     It accepts exactly what the slow path accepts: msgpack's C decoder reads the leaf,
     re-encoding must give the identical bytes (shortest forms, no duplicate keys, no
-    trailing bytes), the entry's shape is fixed, the record's keys must be sorted, and
+    trailing bytes), the entry's shape is fixed, the record's keys must be sorted (a
+    record with nested maps is left to the slow path), and
     the record validator checks every field's exact type, NFC and vocabulary (so
     floats, ext values, non-str keys and nesting cannot pass).
     """
@@ -315,6 +317,12 @@ def _check_entry_fast(leaf: bytes, index: int, kind: str) -> Entry | None:
         keys = list(r)
         if keys != sorted(keys):
             return None
+        # msgpack keeps a map's key order, so only the top-level and record maps are
+        # checked for sorted keys here; a record with nested maps (evidence items) goes
+        # to the strict decoder, which checks every map
+        for v in r.values():
+            if type(v) is dict or (type(v) is list and any(type(x) is dict for x in v)):
+                return None
         records.validate_canonical(kind, r)
     except (ValueError, TypeError, OverflowError, InputError, _UnpackException):
         return None
