@@ -237,6 +237,10 @@ def test_version() -> None:
     assert ok("version").stdout == __version__ + "\n"
 
 
+def test_version_json() -> None:
+    assert json.loads(ok("version", "--json").stdout) == {"ok": True, "version": __version__}
+
+
 @pytest.mark.parametrize(
     "args",
     [

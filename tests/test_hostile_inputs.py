@@ -164,3 +164,12 @@ def test_oversized_terms_file_is_refused_after_a_bounded_read(tmp_path: Path) ->
     with pytest.raises(InputError) as info:
         ExchangeDir(tmp_path).terms()
     assert "larger than terms can be" in str(info.value)
+
+
+def test_an_opening_never_shows_its_nonce() -> None:
+    from swapproto.exchange_dir import Opening
+
+    nonce = bytes(range(32))
+    shown = repr(Opening(nonce=nonce, header_digest=bytes(32)))
+    assert nonce.hex() not in shown
+    assert repr(nonce) not in shown

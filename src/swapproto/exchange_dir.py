@@ -16,7 +16,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -272,7 +272,7 @@ def _sha256_of(stream: BinaryIO) -> tuple[bytes, int]:
 class Opening:
     """A commitment's secret opening, kept by its party until the reveal (mode 0600)."""
 
-    nonce: bytes
+    nonce: bytes = field(repr=False)  # secret until the reveal: never in logs or tracebacks
     header_digest: bytes
 
     @staticmethod

@@ -12,7 +12,8 @@ import typer
 from typer.core import TyperGroup
 
 from swapproto.cli import exchange, manifest
-from swapproto.cli._output import json_requested, usage_errors_as_json
+from swapproto.cli._common import JsonOpt
+from swapproto.cli._output import Mode, json_requested, usage_errors_as_json
 from swapproto.cli.demo import demo
 from swapproto.cli.disclose import disclose
 from swapproto.cli.keygen import keygen
@@ -64,11 +65,11 @@ app.command("disclose")(disclose)
 
 
 @app.command()
-def version() -> None:
+def version(json_output: JsonOpt = False) -> None:
     """Print the swapproto version."""
     from swapproto import __version__
 
-    typer.echo(__version__)
+    Mode(json_output).emit({"ok": True, "version": __version__}, lambda: typer.echo(__version__))
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
