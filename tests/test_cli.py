@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+from helpers import run
 from swapproto import __version__, records
-from swapproto.cli import app
 from swapproto.cli import manifest as cli_manifest
 from swapproto.demo_data import PRISONER_COLUMNS, prisoner_rows, write_prisoner_csv
 from swapproto.encoding import DecodeLimits, decode, encode
@@ -29,19 +29,10 @@ DOCUMENTED_COLUMNS = (
     "person_id", "family_name", "given_names", "date_of_birth", "sex", "service_number",
     "rank", "unit", "citizenship", "categories", "place_of_detention",
 )  # fmt: skip
-runner = CliRunner()
 
 
 # ---------------------------------------------------------------------------------------
 # helpers
-
-
-def run(*args: str | Path) -> Result:
-    """Invoke the CLI; an exception other than SystemExit is a test failure."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def ok(*args: str | Path) -> Result:

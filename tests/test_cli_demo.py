@@ -8,21 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from swapproto.cli import app
+from helpers import run
 from swapproto.cli.demo import STEPS, steps
 
 ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    """Invoke the CLI; an exception other than SystemExit is a test failure."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def test_demo_dir_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:

@@ -10,22 +10,12 @@ from typing import Any
 
 import pytest
 import typer
-from typer.testing import CliRunner, Result
 
-from swapproto.cli import app, main
+from helpers import run
+from swapproto.cli import main
 from swapproto.cli._output import json_requested
 from swapproto.errors import ErrorCode
 from swapproto.keys import SigningKey
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    """Invoke the CLI; an exception other than SystemExit is a test failure."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def usage_error(*args: str | Path) -> dict[str, Any]:
