@@ -21,32 +21,48 @@ Everything streams in bounded memory: a few chunks at a time, whatever the size.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import BinaryIO, Final, NoReturn
+from typing import BinaryIO, NoReturn
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
-from swapproto.encoding import DecodeLimits, decode, encode
-from swapproto.errors import (
-    DecodeError,
-    EncodeError,
-    ErrorCode,
-    SwapprotoError,
-    VerificationError,
+from swapproto._sealed_container import (
+    CHUNK_SIZE,
+    CONTENT_KEY_SIZE,
+    MAX_HEADER,
+    MAX_RECIPIENTS,
+    PAYLOAD_KEY_INFO,
+    SEALED_FORMAT,
+    TAG_SIZE,
+    Chunk,
+    ChunkKind,
+    Framer,
+    NotARecipientError,
+    RecipientStanza,
+    SealedDataError,
+    SealedHeader,
+    SealingError,
+    Source,
+    chunk_nonce,
+    encode_header,
+    fail,
+    header_mac,
+    read_full,
+    read_header,
+    subkey,
 )
-from swapproto.hashing import DIGEST_SIZE, KdfLabel, Tag, digest_equal, tagged_hash
+from swapproto.encoding import encode
+from swapproto.errors import EncodeError, ErrorCode, SwapprotoError, VerificationError
+from swapproto.hashing import DIGEST_SIZE, Tag, digest_equal, tagged_hash
 from swapproto.keys import DecryptionKey, EncryptionPublicKey, EncryptionSuite
 
 __all__ = [
     "CHUNK_SIZE",
+    "MAX_HEADER",
     "MAX_RECIPIENTS",
     "SEALED_FORMAT",
     "NotARecipientError",
@@ -65,50 +81,7 @@ __all__ = [
     "sealed_recipients",
 ]
 
-SEALED_FORMAT: Final = "swapproto-sealed/1"
-"""The ``format`` member of a sealed header."""
-CHUNK_SIZE: Final = 64 * 1024
-"""Plaintext bytes per chunk (every chunk but the last is exactly this long)."""
-MAX_RECIPIENTS: Final = 256
-"""The most recipients one container may name."""
-MAX_HEADER: Final = 1024 * 1024
-"""The largest header a reader accepts, in bytes."""
-TAG_SIZE: Final = 16
-CONTENT_KEY_SIZE: Final = 32
-MAC_SIZE: Final = 32
-_PAYLOAD_KEY_INFO: Final = KdfLabel.SEALED_PAYLOAD_KEY.info()
-_HEADER_MAC_INFO: Final = KdfLabel.SEALED_HEADER_MAC.info()
-_WRAPPED_SIZE: Final = {  # HPKE enc + wrapped content key + AEAD tag
-    EncryptionSuite.X25519: 32 + CONTENT_KEY_SIZE + TAG_SIZE,
-    EncryptionSuite.MLKEM768_X25519: 1120 + CONTENT_KEY_SIZE + TAG_SIZE,
-}
 _Emit = Callable[[bytes], None]
-_HEADER_MEMBERS: Final = frozenset({"chunk_size", "context", "format", "recipients", "suite"})
-_HEADER_LIMITS: Final = DecodeLimits(
-    max_input=MAX_HEADER, max_depth=3, max_str=64, max_bin=4096, max_array=MAX_RECIPIENTS, max_map=8
-)
-
-
-class SealingError(SwapprotoError):
-    """A sealing request the sealer refuses (recipients, context); base of this module's errors."""
-
-    default_code = ErrorCode.SEAL_REQUEST
-
-
-class NotARecipientError(SealingError):
-    """The container is not sealed to this key: its content cannot be checked with it."""
-
-    default_code = ErrorCode.SEAL_NOT_RECIPIENT
-
-
-class SealedDataError(SealingError, VerificationError):
-    """A sealed container is malformed, truncated, bound elsewhere or fails authentication."""
-
-    default_code = ErrorCode.SEAL_INVALID
-
-
-def _bad(message: str, code: ErrorCode = ErrorCode.SEAL_INVALID, **details: object) -> NoReturn:
-    raise SealedDataError(message, code=code, **details)
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,45 +123,6 @@ class SealingContext:
 
 
 @dataclass(frozen=True, slots=True)
-class RecipientStanza:
-    """One recipient entry of a header: encryption key id and the wrapped content key."""
-
-    key_id: bytes
-    wrapped: bytes
-
-    def __repr__(self) -> str:
-        return f"RecipientStanza(key_id={self.key_id.hex()!r}, wrapped={len(self.wrapped)} bytes)"
-
-
-@dataclass(frozen=True, slots=True)
-class SealedHeader:
-    """The public header of a sealed container, as read (nothing here is authenticated)."""
-
-    suite: EncryptionSuite
-    context: bytes
-    chunk_size: int
-    stanzas: tuple[RecipientStanza, ...]
-    header_bytes: bytes = field(repr=False)
-    mac: bytes = field(repr=False)
-
-    @property
-    def recipients(self) -> tuple[bytes, ...]:
-        """The recipients' encryption key ids, ascending."""
-        return tuple(s.key_id for s in self.stanzas)
-
-    def stanza_for(self, key_id: bytes) -> RecipientStanza | None:
-        """The entry of ``key_id``, or ``None``."""
-        return next((s for s in self.stanzas if s.key_id == key_id), None)
-
-    def __repr__(self) -> str:
-        ids = ", ".join(repr(k[:8].hex()) for k in self.recipients)
-        return (
-            f"SealedHeader(suite={self.suite.value!r}, context={self.context.hex()!r}, "
-            f"recipients=({ids}))"
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class SealedInfo:
     """What anyone can tell about a sealed container."""
 
@@ -202,65 +136,14 @@ class SealedInfo:
     recipients: tuple[bytes, ...]
 
 
-# ---------------------------------------------------------------------------------------
-# primitives
-
-
-def _subkey(content_key: bytes, info: bytes) -> bytes:
-    return HKDFExpand(algorithm=hashes.SHA256(), length=32, info=info).derive(content_key)
-
-
-def _header_mac(content_key: bytes, header_bytes: bytes) -> bytes:
-    mac_key = _subkey(content_key, _HEADER_MAC_INFO)
-    return hmac.new(mac_key, header_bytes, hashlib.sha256).digest()
-
-
-def _nonce(index: int, final: bool) -> bytes:
-    return index.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
-
-
-def _read_full(src: BinaryIO, n: int) -> bytes:
-    """Up to ``n`` bytes; fewer only at the end of ``src``."""
-    data = src.read(n) or b""
-    if len(data) == n or not data:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < n:
-        more = src.read(n - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
-
-
-class _Source:
-    """Reads a container, counting (and, if asked, hashing) every byte consumed."""
-
-    __slots__ = ("consumed", "hasher", "src")
-
-    def __init__(self, src: BinaryIO, hashing: bool) -> None:
-        self.src = src
-        self.hasher = hashlib.sha256() if hashing else None
-        self.consumed = 0
-
-    def read(self, n: int) -> bytes:
-        data = _read_full(self.src, n)
-        self.consumed += len(data)
-        if self.hasher is not None:
-            self.hasher.update(data)
-        return data
-
-    def exact(self, n: int, what: str) -> bytes:
-        data = self.read(n)
-        if len(data) != n:
-            _bad(f"the container ends inside the {what}", ErrorCode.SEAL_TRUNCATED)
-        return data
+def sealed_recipients(src: BinaryIO) -> SealedHeader:
+    """Read only the public header (suite, context digest, recipient key ids); no key
+    needed. Raises :class:`SealedDataError` if it is malformed."""
+    return read_header(Source(src, hashing=False))
 
 
 # ---------------------------------------------------------------------------------------
-# header
+# sealing
 
 
 def _check_recipients(recipients: Sequence[EncryptionPublicKey]) -> EncryptionSuite:
@@ -277,80 +160,6 @@ def _check_recipients(recipients: Sequence[EncryptionPublicKey]) -> EncryptionSu
     if len({r.key_id for r in recipients}) != len(recipients):
         raise SealingError("a recipient is named twice")
     return suites.pop()
-
-
-def _encode_header(
-    suite: EncryptionSuite, context: bytes, stanzas: Sequence[RecipientStanza]
-) -> bytes:
-    return encode(
-        {
-            "chunk_size": CHUNK_SIZE,
-            "context": context,
-            "format": SEALED_FORMAT,
-            "recipients": [{"key_id": s.key_id, "wrapped": s.wrapped} for s in stanzas],
-            "suite": suite.value,
-        }
-    )
-
-
-def _parse_header(data: bytes, mac: bytes) -> SealedHeader:
-    try:
-        value = decode(data, limits=_HEADER_LIMITS)
-    except DecodeError as exc:
-        raise SealedDataError(
-            f"the sealed header is not canonical SP-CMP ({exc.code})", decode_error=str(exc.code)
-        ) from exc
-    if not isinstance(value, dict) or set(value) != _HEADER_MEMBERS:
-        _bad("the sealed header does not have the members of a sealed header")
-    if value["format"] != SEALED_FORMAT:
-        _bad("unknown sealed container format")
-    suite_name = value["suite"]
-    if not isinstance(suite_name, str) or suite_name not in {s.value for s in EncryptionSuite}:
-        _bad("unsupported sealing suite")
-    suite = EncryptionSuite(suite_name)
-    context = value["context"]
-    if type(context) is not bytes or len(context) != DIGEST_SIZE:
-        _bad("the sealed header's context is not a 32-byte digest")
-    if type(value["chunk_size"]) is not int or value["chunk_size"] != CHUNK_SIZE:
-        _bad(f"unsupported chunk size (format 1 uses {CHUNK_SIZE})")
-    stanzas = _parse_stanzas(value["recipients"], _WRAPPED_SIZE[suite])
-    return SealedHeader(suite, context, CHUNK_SIZE, stanzas, data, mac)
-
-
-def _parse_stanzas(value: object, wrapped_size: int) -> tuple[RecipientStanza, ...]:
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_RECIPIENTS:
-        _bad(f"a sealed header names 1 to {MAX_RECIPIENTS} recipients")
-    stanzas: list[RecipientStanza] = []
-    for item in value:
-        if not isinstance(item, dict) or set(item) != {"key_id", "wrapped"}:
-            _bad("a recipient entry is a map of key_id and wrapped")
-        key_id, wrapped = item["key_id"], item["wrapped"]
-        if type(key_id) is not bytes or len(key_id) != DIGEST_SIZE:
-            _bad("a recipient key id is 32 bytes")
-        if type(wrapped) is not bytes or len(wrapped) != wrapped_size:
-            _bad(f"a wrapped content key of this suite is {wrapped_size} bytes")
-        if stanzas and key_id <= stanzas[-1].key_id:
-            _bad("recipients are not in strictly ascending key id order")
-        stanzas.append(RecipientStanza(key_id, wrapped))
-    return tuple(stanzas)
-
-
-def _read_header(source: _Source) -> SealedHeader:
-    length = int.from_bytes(source.exact(4, "header length"), "big")
-    if length > MAX_HEADER:
-        _bad(f"a sealed header of {length} bytes exceeds the limit of {MAX_HEADER}")
-    header_bytes = source.exact(length, "header")
-    return _parse_header(header_bytes, source.exact(MAC_SIZE, "header MAC"))
-
-
-def sealed_recipients(src: BinaryIO) -> SealedHeader:
-    """Read only the public header (suite, context digest, recipient key ids); no key
-    needed. Raises :class:`SealedDataError` if it is malformed."""
-    return _read_header(_Source(src, hashing=False))
-
-
-# ---------------------------------------------------------------------------------------
-# sealing
 
 
 def seal_stream(
@@ -386,7 +195,7 @@ def _write_container(
     Deterministic given its arguments: tests and ``tools/vectors_sealing.py`` call it
     with fixed stanzas and a fixed content key, since HPKE wrapping is randomised.
     """
-    header = _encode_header(suite, context, stanzas)
+    header = encode_header(suite, context, stanzas)
     hasher = hashlib.sha256()
     written = 0
 
@@ -396,8 +205,8 @@ def _write_container(
         dst.write(data)
         written += len(data)
 
-    emit(len(header).to_bytes(4, "big") + header + _header_mac(content_key, header))
-    size = _seal_chunks(src, emit, _subkey(content_key, _PAYLOAD_KEY_INFO), context)
+    emit(len(header).to_bytes(4, "big") + header + header_mac(content_key, header))
+    size = _seal_chunks(src, emit, subkey(content_key, PAYLOAD_KEY_INFO), context)
     ids = tuple(s.key_id for s in stanzas)
     return SealedInfo(hasher.digest(), written, size, suite, context, ids)
 
@@ -405,11 +214,11 @@ def _write_container(
 def _seal_chunks(src: BinaryIO, emit: _Emit, payload_key: bytes, aad: bytes) -> int:
     aead = ChaCha20Poly1305(payload_key)
     index = size = 0
-    current = _read_full(src, CHUNK_SIZE)
+    current = read_full(src, CHUNK_SIZE)
     while True:
-        following = _read_full(src, CHUNK_SIZE) if len(current) == CHUNK_SIZE else b""
+        following = read_full(src, CHUNK_SIZE) if len(current) == CHUNK_SIZE else b""
         final = not following
-        ct = aead.encrypt(_nonce(index, final), current, aad)
+        ct = aead.encrypt(chunk_nonce(index, final), current, aad)
         emit(len(ct).to_bytes(4, "big"))
         emit(ct)
         size += len(current)
@@ -429,51 +238,7 @@ def seal_bytes(
 
 
 # ---------------------------------------------------------------------------------------
-# chunk framing (shared by readers with and without a key)
-
-
-class _Kind(Enum):
-    MIDDLE = "more chunks follow"
-    FINAL = "the container ends after it"
-    DANGLING = "1 to 3 bytes follow it"
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    index: int
-    ct: bytes
-    kind: _Kind
-
-
-class _Framer:
-    """Splits the chunk stream into chunks, looking ahead one length prefix."""
-
-    __slots__ = ("_pending", "_source", "full", "index")
-
-    def __init__(self, source: _Source, chunk_size: int) -> None:
-        self._source = source
-        self.full = chunk_size + TAG_SIZE
-        self.index = 0
-        self._pending: int | None = int.from_bytes(source.exact(4, "first chunk length"), "big")
-
-    def next(self) -> _Chunk | None:
-        if self._pending is None:
-            return None
-        length, i = self._pending, self.index
-        if not TAG_SIZE <= length <= self.full:
-            _bad(f"chunk {i} has an impossible length", chunk=i)
-        ct = self._source.read(length)
-        if len(ct) != length:
-            _bad(f"the container ends inside chunk {i}", ErrorCode.SEAL_TRUNCATED, chunk=i)
-        peek = self._source.read(4)
-        self.index += 1
-        self._pending = int.from_bytes(peek, "big") if len(peek) == 4 else None
-        kind = _Kind.MIDDLE if len(peek) == 4 else _Kind.DANGLING if peek else _Kind.FINAL
-        if kind is _Kind.MIDDLE and length != self.full:
-            _bad(f"chunk {i} is short but not the last (lost chunk or trailing data)", chunk=i)
-        if kind is not _Kind.MIDDLE and length == TAG_SIZE and i > 0:
-            _bad("an empty final chunk after data", chunk=i)
-        return _Chunk(i, ct, kind)
+# checking without a key
 
 
 def inspect_sealed(src: BinaryIO, context: SealingContext | None = None) -> SealedInfo:
@@ -483,17 +248,17 @@ def inspect_sealed(src: BinaryIO, context: SealingContext | None = None) -> Seal
     recipient key), and, if ``context`` is given, that the header is bound to it.
     Raises :class:`SealedDataError`.
     """
-    source = _Source(src, hashing=True)
-    header = _read_header(source)
+    source = Source(src, hashing=True)
+    header = read_header(source)
     if context is not None:
         _check_context(header, context)
-    framer = _Framer(source, header.chunk_size)
+    framer = Framer(source, header.chunk_size)
     plaintext_size = 0
     while (chunk := framer.next()) is not None:
-        if chunk.kind is _Kind.DANGLING:
+        if chunk.kind is ChunkKind.DANGLING:
             if len(chunk.ct) < framer.full:  # a short chunk is the last: trailing bytes
-                _bad("bytes after the final chunk", chunk=chunk.index)
-            _bad("the container ends inside a chunk length", ErrorCode.SEAL_TRUNCATED)
+                fail("bytes after the final chunk", chunk=chunk.index)
+            fail("the container ends inside a chunk length", ErrorCode.SEAL_TRUNCATED)
         plaintext_size += len(chunk.ct) - TAG_SIZE
     assert source.hasher is not None
     digest = source.hasher.digest()
@@ -504,7 +269,7 @@ def inspect_sealed(src: BinaryIO, context: SealingContext | None = None) -> Seal
 
 def _check_context(header: SealedHeader, context: SealingContext) -> None:
     if not digest_equal(header.context, context.digest):
-        _bad(
+        fail(
             "the container is sealed for another exchange, list or message type",
             ErrorCode.SEAL_CONTEXT,
         )
@@ -527,9 +292,9 @@ def _unwrap(header: SealedHeader, key: DecryptionKey, context: SealingContext) -
             "the wrapped content key does not open with this key", code=ErrorCode.SEAL_AUTH
         ) from exc
     if len(content_key) != CONTENT_KEY_SIZE:
-        _bad("the wrapped content key has the wrong size")
-    if not digest_equal(_header_mac(content_key, header.header_bytes), header.mac):
-        _bad(
+        fail("the wrapped content key has the wrong size")
+    if not digest_equal(header_mac(content_key, header.header_bytes), header.mac):
+        fail(
             "the header does not match its MAC (altered, or recipients got different keys)",
             ErrorCode.SEAL_HEADER_MAC,
         )
@@ -556,15 +321,15 @@ class SealedReader(io.BufferedIOBase, BinaryIO):
         expected_digest: bytes | None = None,
     ) -> None:
         super().__init__()
-        self._source = _Source(src, hashing=expected_digest is not None)
+        self._source = Source(src, hashing=expected_digest is not None)
         self._expected = expected_digest
         self._failed: SwapprotoError | None = None
-        self.header = _read_header(self._source)
+        self.header = read_header(self._source)
         _check_context(self.header, context)
         content_key = _unwrap(self.header, key, context)
-        self._aead = ChaCha20Poly1305(_subkey(content_key, _PAYLOAD_KEY_INFO))
+        self._aead = ChaCha20Poly1305(subkey(content_key, PAYLOAD_KEY_INFO))
         self._aad = context.digest
-        self._framer = _Framer(self._source, self.header.chunk_size)
+        self._framer = Framer(self._source, self.header.chunk_size)
         self._buf = b""
         self._pos = 0
         self.plaintext_size = 0
@@ -601,14 +366,14 @@ class SealedReader(io.BufferedIOBase, BinaryIO):
                 raise
         return True
 
-    def _open(self, chunk: _Chunk) -> bytes:
-        final = chunk.kind is not _Kind.MIDDLE
+    def _open(self, chunk: Chunk) -> bytes:
+        final = chunk.kind is not ChunkKind.MIDDLE
         try:
-            plain = self._aead.decrypt(_nonce(chunk.index, final), chunk.ct, self._aad)
+            plain = self._aead.decrypt(chunk_nonce(chunk.index, final), chunk.ct, self._aad)
         except InvalidTag:
             _diagnose(self._aead, self._aad, chunk)
-        if chunk.kind is _Kind.DANGLING:
-            _bad("bytes after the final chunk", chunk=chunk.index)
+        if chunk.kind is ChunkKind.DANGLING:
+            fail("bytes after the final chunk", chunk=chunk.index)
         self.plaintext_size += len(plain)
         if final:
             self._check_digest()
@@ -619,7 +384,7 @@ class SealedReader(io.BufferedIOBase, BinaryIO):
         if self._expected is not None and hasher is not None:
             calculated = hasher.digest()
             if not digest_equal(calculated, self._expected):
-                _bad(
+                fail(
                     "the container is not the one whose digest was expected",
                     ErrorCode.VERIFY_DIGEST,
                     expected=self._expected.hex(),
@@ -654,16 +419,16 @@ class SealedReader(io.BufferedIOBase, BinaryIO):
         super().close()
 
 
-def _diagnose(aead: ChaCha20Poly1305, aad: bytes, chunk: _Chunk) -> NoReturn:
+def _diagnose(aead: ChaCha20Poly1305, aad: bytes, chunk: Chunk) -> NoReturn:
     """Name why a chunk failed: truncation and trailing data show as the other flag."""
-    other_final = chunk.kind is _Kind.MIDDLE
+    other_final = chunk.kind is ChunkKind.MIDDLE
     try:
-        aead.decrypt(_nonce(chunk.index, other_final), chunk.ct, aad)
+        aead.decrypt(chunk_nonce(chunk.index, other_final), chunk.ct, aad)
     except InvalidTag:
-        _bad(f"chunk {chunk.index} fails authentication", ErrorCode.SEAL_AUTH, chunk=chunk.index)
+        fail(f"chunk {chunk.index} fails authentication", ErrorCode.SEAL_AUTH, chunk=chunk.index)
     if other_final:
-        _bad("data follows the final chunk", chunk=chunk.index)
-    _bad(
+        fail("data follows the final chunk", chunk=chunk.index)
+    fail(
         f"the container ends after chunk {chunk.index}, which is not the last",
         ErrorCode.SEAL_TRUNCATED,
         chunk=chunk.index,
