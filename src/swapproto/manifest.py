@@ -8,33 +8,60 @@ never holds the records as Python objects, and verification keeps only O(log n)
 hashes.
 
 The file layout (:mod:`swapproto.manifest_file`) puts the header first; this module
-holds the values, the leaf encoding, the streaming builder and the entry checks.
+holds the streaming builder and re-exports the header (:mod:`swapproto._manifest_header`)
+and the entry encoding and checks (:mod:`swapproto._manifest_entry`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import msgpack
 
 from swapproto import records
-from swapproto._recordspec import FieldError, check_text
-from swapproto.encoding import DecodeLimits, decode, encode, is_plain_map, strict_packer
-from swapproto.envelope import SignedEnvelope, VerifiedPayload, sign_envelope, verify_envelope
-from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
-from swapproto.hashing import Tag, tagged_hash
-from swapproto.keys import PublicKey, RolePolicy, SigningKey
+from swapproto._manifest_entry import (
+    ENTRY_I,
+    ENTRY_K,
+    ENTRY_LIMITS,
+    ENTRY_R,
+    ENTRY_S,
+    SALT_SIZE,
+    Entry,
+    check_entry,
+    decode_entry,
+    encode_entry,
+)
+from swapproto._manifest_header import (
+    FORMAT_VERSION,
+    HEADER_TYPE,
+    MAX_LABEL,
+    ManifestHeader,
+    VerifiedHeader,
+    check_label,
+    header_digest,
+    role_policy_for,
+    signers_policy,
+    verify_header,
+)
+from swapproto.encoding import is_plain_map, strict_packer
+from swapproto.envelope import SignedEnvelope, sign_envelope
+from swapproto.errors import ErrorCode, InputError
+from swapproto.keys import SigningKey
 from swapproto.merkle import LEAF_PREFIX, StreamingRootBuilder
 
 __all__ = [
+    "ENTRY_LIMITS",
+    "FORMAT_VERSION",
     "HEADER_TYPE",
+    "MAX_LABEL",
     "SALT_SIZE",
     "BuildWarning",
     "BuilderState",
+    "Entry",
     "ManifestBuilder",
     "ManifestHeader",
     "VerifiedHeader",
@@ -50,287 +77,11 @@ __all__ = [
 ]
 
 _unpackb: Final = msgpack.unpackb
-_packb: Final = msgpack.packb
-_UnpackException: Final = msgpack.UnpackException
 _sha256: Final = hashlib.sha256
 _blake2b: Final = hashlib.blake2b
-# The fixed bytes of an entry {"i": index, "k": kind, "r": record, "s": salt} (a map
-# of 4, its keys, the bin 8 header of the salt), between which the values go.
-_ENTRY_I: Final = b"\x84\xa1i"
-_ENTRY_K: Final = b"\xa1k"
-_ENTRY_R: Final = b"\xa1r"
-_ENTRY_S: Final = b"\xa1s\xc4\x20"
-
-HEADER_TYPE: Final = "swapproto/manifest-header/v1"
-"""The envelope payload type of a signed manifest header."""
-FORMAT_VERSION: Final = 1
-SALT_SIZE: Final = 32
 _SALT_BATCH: Final = 4096
 MAX_WARNINGS: Final = 1000
 """Warnings kept in full; :attr:`ManifestBuilder.warning_count` counts them all."""
-_ENTRY_KEYS: Final = ["i", "k", "r", "s"]
-_HEADER_KEYS: Final = frozenset(
-    {
-        "count",
-        "created_at",
-        "exchange",
-        "format",
-        "issuer",
-        "kind",
-        "list",
-        "previous",
-        "root",
-        "version",
-    }
-)
-ENTRY_LIMITS: Final = DecodeLimits(
-    max_input=64 * 1024, max_depth=8, max_str=4096, max_bin=4096, max_array=256, max_map=64
-)
-"""Bounds for one entry: records are small, so anything larger is hostile."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ManifestHeader:
-    """The signed header of a manifest version."""
-
-    exchange: bytes | None
-    issuer: str
-    list_name: str
-    kind: str
-    count: int
-    root: bytes
-    version: int = 1
-    previous: bytes | None = None
-    created_at: int = 0
-
-    def to_payload(self) -> dict[str, Any]:
-        """The canonical payload value (``spec/manifest.md`` §3)."""
-        return {
-            "count": self.count,
-            "created_at": self.created_at,
-            "exchange": self.exchange,
-            "format": FORMAT_VERSION,
-            "issuer": self.issuer,
-            "kind": self.kind,
-            "list": self.list_name,
-            "previous": self.previous,
-            "root": self.root,
-            "version": self.version,
-        }
-
-    @classmethod
-    def from_payload(cls, value: object) -> ManifestHeader:
-        """Parse a *verified* payload value; raises on any structural problem."""
-        if type(value) is not dict or set(value) != _HEADER_KEYS:
-            raise _invalid("header fields are not exactly those of format 1")
-        # type first: True == 1, and would be a second signed encoding of format 1
-        if type(value["format"]) is not int or value["format"] != FORMAT_VERSION:
-            raise _invalid(f"unsupported manifest format {value['format']!r}")
-        checks = (
-            ("count", int, None),
-            ("created_at", int, None),
-            ("version", int, None),
-            ("issuer", str, None),
-            ("kind", str, None),
-            ("list", str, None),
-            ("root", bytes, 32),
-        )
-        for name, typ, size in checks:
-            if type(value[name]) is not typ or (size is not None and len(value[name]) != size):
-                raise _invalid(f"header field {name!r} has the wrong type or size")
-        for name in ("issuer", "kind", "list"):
-            try:
-                check_label(value[name])
-            except InputError as exc:
-                raise _invalid(f"header field {name!r} {exc.details['reason']}") from None
-        for name in ("exchange", "previous"):
-            if value[name] is not None and (
-                type(value[name]) is not bytes or len(value[name]) != 32
-            ):
-                raise _invalid(f"header field {name!r} must be nil or 32 bytes")
-        if value["count"] < 0 or value["version"] < 1 or value["created_at"] < 0:
-            raise _invalid("header count, version or created_at out of range")
-        if (value["version"] == 1) != (value["previous"] is None):
-            raise _invalid("version 1 has no previous header; later versions must have one")
-        return cls(
-            exchange=value["exchange"],
-            issuer=value["issuer"],
-            list_name=value["list"],
-            kind=value["kind"],
-            count=value["count"],
-            root=value["root"],
-            version=value["version"],
-            previous=value["previous"],
-            created_at=value["created_at"],
-        )
-
-    @property
-    def digest(self) -> bytes:
-        """``tagged_hash(MANIFEST_HEADER, encode(payload))``: what amendments link to."""
-        return header_digest(encode(self.to_payload()))
-
-
-MAX_LABEL: Final = 200
-
-
-def check_label(value: str) -> str:
-    """Check a list name, issuer or kind label as shown to people (``spec/manifest.md`` §3).
-
-    Non-empty, at most 200 characters, NFC, no control, formatting or bidirectional
-    characters, no leading or trailing white space. ``InputError`` otherwise.
-    """
-    try:
-        return check_text(value, MAX_LABEL)
-    except FieldError as exc:
-        raise InputError(
-            f"label {value[:64]!r} {exc.reason}", code=ErrorCode.INPUT_INVALID, reason=exc.reason
-        ) from None
-
-
-def header_digest(payload_bytes: bytes) -> bytes:
-    """The digest of a header's canonical payload bytes."""
-    return tagged_hash(Tag.MANIFEST_HEADER, payload_bytes)
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedHeader:
-    """A header whose envelope verified under the issuer's policy."""
-
-    header: ManifestHeader
-    envelope: SignedEnvelope
-    verified: VerifiedPayload
-
-    @property
-    def digest(self) -> bytes:
-        """The header digest, computed over the payload bytes that were signed."""
-        return header_digest(self.verified.payload)
-
-
-def role_policy_for(issuer: PublicKey | RolePolicy) -> RolePolicy:
-    """A policy from one public key (threshold 1), or the policy given."""
-    if isinstance(issuer, RolePolicy):
-        return issuer
-    return RolePolicy.of([issuer], 1)
-
-
-def signers_policy(keys: Iterable[SigningKey]) -> RolePolicy:
-    """The policy "every one of these keys signed" (to re-check one's own output)."""
-    public = [k.public_key for k in keys]
-    return RolePolicy.of(public, len({k.key_id for k in public}))
-
-
-def verify_header(
-    envelope: SignedEnvelope | bytes, issuer: PublicKey | RolePolicy
-) -> VerifiedHeader:
-    """Verify a header envelope's signatures, then parse the payload it signed."""
-    env = envelope if isinstance(envelope, SignedEnvelope) else SignedEnvelope.from_bytes(envelope)
-    verified = verify_envelope(env, role_policy_for(issuer), payload_type=HEADER_TYPE)
-    return VerifiedHeader(ManifestHeader.from_payload(verified.value), env, verified)
-
-
-# --- entries -------------------------------------------------------------------------
-
-
-def encode_entry(index: int, kind: str, record: dict[str, Any], salt: bytes) -> bytes:
-    """The leaf bytes of one entry: ``encode({"i": index, "k": kind, "r": record, "s": salt})``."""
-    if len(salt) != SALT_SIZE:
-        raise InputError("salt must be 32 bytes", code=ErrorCode.INPUT_INVALID)
-    return encode({"i": index, "k": kind, "r": record, "s": salt})
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One decoded, checked manifest entry."""
-
-    index: int
-    kind: str
-    record: dict[str, Any]
-    salt: bytes = field(repr=False)
-
-
-def decode_entry(leaf: bytes) -> Entry:
-    """Decode leaf bytes into an entry, checking canonical form and entry structure."""
-    value = decode(leaf, limits=ENTRY_LIMITS)
-    if type(value) is not dict or list(value) != _ENTRY_KEYS:
-        raise _invalid("an entry must be a map with exactly the keys i, k, r, s")
-    index, kind, record, salt = value["i"], value["k"], value["r"], value["s"]
-    if type(index) is not int or index < 0:
-        raise _invalid("entry index must be a non-negative integer")
-    if type(kind) is not str or type(record) is not dict:
-        raise _invalid("entry kind must be a string and its record a map")
-    if type(salt) is not bytes or len(salt) != SALT_SIZE:
-        raise _invalid("entry salt must be 32 bytes")
-    return Entry(index, kind, record, salt)
-
-
-def check_entry(leaf: bytes, *, index: int, kind: str) -> Entry:
-    """Full check of one entry: canonical, well-formed, at ``index``, of ``kind``, valid record.
-
-    Raises :class:`~swapproto.errors.VerificationError` (code ``verify.manifest_invalid``)
-    naming the entry; the underlying decode or schema error is chained.
-    """
-    entry = _check_entry_fast(leaf, index, kind)
-    if entry is not None:
-        return entry
-    try:
-        entry = decode_entry(leaf)
-        if entry.index != index:
-            raise _invalid(f"entry at position {index} claims index {entry.index}")
-        if entry.kind != kind:
-            raise _invalid(f"entry kind {entry.kind!r} differs from the header's {kind!r}")
-        records.validate_canonical(kind, entry.record)
-    except VerificationError:
-        raise
-    except (DecodeError, InputError) as exc:
-        raise VerificationError(
-            f"entry {index} is invalid: {exc}",
-            code=ErrorCode.VERIFY_MANIFEST,
-            index=index,
-            cause=exc.code,
-        ) from exc
-    return entry
-
-
-def _check_entry_fast(leaf: bytes, index: int, kind: str) -> Entry | None:
-    """The hot path of :func:`check_entry`; ``None`` means "let the slow path decide".
-
-    It accepts exactly what the slow path accepts: msgpack's C decoder reads the leaf,
-    re-encoding must give the identical bytes (shortest forms, no duplicate keys, no
-    trailing bytes), the entry's shape is fixed, the record's keys must be sorted (a
-    record with nested maps is left to the slow path), and
-    the record validator checks every field's exact type, NFC and vocabulary (so
-    floats, ext values, non-str keys and nesting cannot pass).
-    """
-    if len(leaf) > ENTRY_LIMITS.max_input:
-        return None
-    try:
-        value = _unpackb(leaf, raw=False)
-        if type(value) is not dict or _packb(value, use_bin_type=True) != leaf:
-            return None
-        if list(value) != _ENTRY_KEYS:
-            return None
-        i, k, r, salt = value["i"], value["k"], value["r"], value["s"]
-        if i != index or type(i) is not int or k != kind or type(k) is not str:
-            return None
-        if type(salt) is not bytes or len(salt) != SALT_SIZE or type(r) is not dict:
-            return None
-        keys = list(r)
-        if keys != sorted(keys):
-            return None
-        # msgpack keeps a map's key order, so only the top-level and record maps are
-        # checked for sorted keys here; a record with nested maps (evidence items) goes
-        # to the strict decoder, which checks every map
-        for v in r.values():
-            if type(v) is dict or (type(v) is list and any(type(x) is dict for x in v)):
-                return None
-        records.validate_canonical(kind, r)
-    except (ValueError, TypeError, OverflowError, InputError, _UnpackException):
-        return None
-    return Entry(i, k, r, salt)
-
-
-def _invalid(message: str) -> VerificationError:
-    return VerificationError(message, code=ErrorCode.VERIFY_MANIFEST)
 
 
 # --- building --------------------------------------------------------------------------
@@ -569,7 +320,7 @@ class ManifestBuilder:
         pack, kind = self._pack, self._packed_kind
         if pack is None or kind is None or type(salt) is not bytes or len(salt) != SALT_SIZE:
             return encode_entry(index, self.kind, _unpackb(encoded), salt)  # may refuse
-        return b"".join((_ENTRY_I, pack(index), _ENTRY_K, kind, _ENTRY_R, encoded, _ENTRY_S, salt))
+        return b"".join((ENTRY_I, pack(index), ENTRY_K, kind, ENTRY_R, encoded, ENTRY_S, salt))
 
     def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
         """Add many records."""
@@ -640,15 +391,3 @@ class ManifestBuilder:
         return sign_envelope(
             HEADER_TYPE, self.header(created_at=created_at).to_payload(), list(keys)
         )
-
-
-def iter_checked_entries(leaves: Iterable[bytes], header: ManifestHeader) -> Iterator[Entry]:
-    """Check every leaf in order against the header's kind; yield the entries."""
-    for index, leaf in enumerate(leaves):
-        yield check_entry(leaf, index=index, kind=header.kind)
-
-
-def require(condition: bool, message: str, code: ErrorCode = ErrorCode.VERIFY_MANIFEST) -> None:
-    """Raise a :class:`VerificationError` unless ``condition`` holds."""
-    if not condition:
-        raise VerificationError(message, code=code)

@@ -32,7 +32,7 @@ from swapproto.disclosure import DISCLOSURE_FORMAT, DISCLOSURE_LIMITS, verify_di
 from swapproto.encoding import DecodeLimits, decode
 from swapproto.errors import DecodeError, ErrorCode, InputError
 from swapproto.keys import RolePolicy
-from swapproto.manifest import VerifiedHeader
+from swapproto.manifest import MAX_LABEL, VerifiedHeader
 from swapproto.manifest_file import (
     ManifestReader,
     build_manifest_file,
@@ -43,7 +43,6 @@ from swapproto.tabular import RowReport, TableFormat, iter_records, open_table, 
 
 app = typer.Typer(help="Build, verify, show and disclose signed manifests.", no_args_is_help=True)
 
-MAX_LABEL: Final = 200
 """Longest --list or --issuer label, as for names in the terms."""
 MAX_SHOWN_WARNINGS: Final = 20
 """Build warnings shown in human output; ``--json`` lists every one."""
