@@ -6,25 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
 from swapproto.cli._exchange_check import check_cmd
 from swapproto.cli._output import (
     Mode,
     handle_errors,
-    plain,
     progress_bar,
     safe,
     stderr,
     stdout,
 )
+from swapproto.cli._transcript_view import render_report, with_expectations
 from swapproto.errors import (
     ErrorCode,
     InputError,
@@ -39,7 +36,7 @@ from swapproto.manifest import ManifestHeader, VerifiedHeader
 from swapproto.manifest_file import ManifestReader, View, verify_manifest_file
 from swapproto.messages import MessageType
 from swapproto.terms import compile_terms
-from swapproto.transcript import Check, TranscriptReport, verify_transcript
+from swapproto.transcript import verify_transcript
 
 terms_app = typer.Typer(
     help="Write and sign the agreed terms of an exchange.", no_args_is_help=True
@@ -314,74 +311,6 @@ def _check_reveal(party: Party, list_name: str) -> None:
         raise
 
 
-def _render(report: TranscriptReport) -> None:
-    stdout.print(f"exchange {report.exchange_id.hex() if report.exchange_id else '—'}")
-    if report.exchange_id:
-        stdout.print(
-            f"fingerprint [bold]{fingerprint(report.exchange_id)}[/]"
-            f"   state [bold]{report.state}[/]"
-        )
-    table = Table(title="checks", title_justify="left")
-    for column in ("check", "result", "detail"):
-        table.add_column(column)
-    for check in report.checks:
-        if check.skipped:
-            mark = "[yellow]skipped[/]"
-        else:
-            mark = "[green]ok[/]" if check.ok else "[bold red]FAIL[/]"
-        table.add_row(plain(check.name), mark, _detail_cell(check))
-    stdout.print(table)
-    if report.named_fingerprints:
-        prints = Table(title="fingerprints (read aloud; check with --expect)", title_justify="left")
-        prints.add_column("of")
-        prints.add_column("fingerprint")
-        for name, fp in report.named_fingerprints:
-            prints.add_row(plain(name), fp)
-        stdout.print(prints)
-    if report.lists:
-        lists = Table(title="lists", title_justify="left")
-        for column in ("list", "side", "entries", "root", "per category"):
-            lists.add_column(column)
-        for s in report.lists:
-            cats = ", ".join(f"{k} {v}" for k, v in sorted(s.per_category.items())) or (
-                "—" if s.content_checked else "sealed (not decrypted)"
-            )
-            lists.add_row(
-                plain(s.list_name),
-                s.side,
-                str(s.count),
-                fingerprint(bytes.fromhex(s.root)),
-                plain(cats),
-            )
-        stdout.print(lists)
-    skipped = len(report.skipped)
-    if not report.ok:
-        stdout.print("[bold red]VERIFICATION FAILED[/]")
-    elif skipped:
-        stdout.print(
-            f"[bold green]ALL CHECKS PASS[/] [yellow]({skipped} not evaluated: sealed lists"
-            " not opened; give a recipient's --key to check them)[/]"
-        )
-    else:
-        stdout.print("[bold green]ALL CHECKS PASS[/]")
-
-
-MAX_EVIDENCE_SHOWN = 10
-
-
-def _detail_cell(check: Check) -> Text:
-    """The detail and evidence on separate lines, each part escaped on its own (a
-    newline inside one part is shown escaped, never as a line break)."""
-    cell = plain(check.detail)
-    for item in check.evidence[:MAX_EVIDENCE_SHOWN]:
-        cell.append("\n  • ")
-        cell.append_text(plain(item))
-    more = len(check.evidence) - MAX_EVIDENCE_SHOWN
-    if more > 0:
-        cell.append(f"\n  … and {more} more (see --json)")
-    return cell
-
-
 def verify_cmd(
     xch: XchArg,
     key: Annotated[
@@ -419,30 +348,10 @@ def verify_cmd(
     report = verify_transcript(
         directory.messages(), terms=terms, blobs=directory, opener=opener, now=_now(now)
     )
-    report = _expectations(report, expect)
-    Mode(json_output).emit(report.to_json(), lambda: _render(report))
+    report = with_expectations(report, expect)
+    Mode(json_output).emit(report.to_json(), lambda: render_report(report))
     if not report.ok:
         raise typer.Exit(1)
-
-
-def _expectations(report: TranscriptReport, expected: list[str]) -> TranscriptReport:
-    if not expected:
-        return report
-    known = {_normalise(fp) for fp in report.fingerprints}
-    checks = [
-        Check(
-            f"expected fingerprint {fp}",
-            _normalise(fp) in known,
-            "found" if _normalise(fp) in known else "not in this transcript",
-        )
-        for fp in expected
-    ]
-    return replace(report, checks=report.checks + tuple(checks))
-
-
-def _normalise(fp: str) -> str:
-    """Fingerprints as people write them: any case, with or without separators."""
-    return "".join(ch for ch in fp.upper() if ch.isalnum())
 
 
 def _verdict(
