@@ -14,6 +14,7 @@ from swapproto.hashing import (
     KdfLabel,
     Tag,
     digest_equal,
+    fingerprint,
     sha256,
     tagged_hash,
     tagged_hasher,
@@ -21,12 +22,18 @@ from swapproto.hashing import (
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "hashing.md"
 CASES = load_vectors("hashing", "tagged")["cases"]
+FINGERPRINTS = load_vectors("hashing", "fingerprints")["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["desc"] for c in CASES])
 def test_tagged_hash_vectors(case: dict[str, Any]) -> None:
     tag = Tag(case["tag"])
     assert tagged_hash(tag, bytes.fromhex(case["message"])).hex() == case["digest"]
+
+
+@pytest.mark.parametrize("case", FINGERPRINTS, ids=[c["desc"] for c in FINGERPRINTS])
+def test_fingerprint_vectors(case: dict[str, Any]) -> None:
+    assert fingerprint(bytes.fromhex(case["digest"])) == case["fingerprint"]
 
 
 def test_definition_from_first_principles() -> None:

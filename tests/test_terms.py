@@ -279,6 +279,8 @@ def test_native_toml_dates_and_times(full: Terms) -> None:
         ('"2025-06-08T19:00:00-05:00"', COMMIT_BY),
         ('"2025-06-09T00:00:00-00:00"', COMMIT_BY),
         ('"2025-06-09T00:00:00.000Z"', COMMIT_BY),
+        ('"2025-06-09T00:00:00.0000009Z"', COMMIT_BY),  # read at microseconds, truncated
+        ("2025-06-09T00:00:00.0000009Z", COMMIT_BY),
         ("2025-06-09T00:00:00Z", COMMIT_BY),
         ("2025-06-09 03:00:00+03:00", COMMIT_BY),
         ('"1970-01-01T00:00:00Z"', 0),
@@ -388,6 +390,7 @@ TOML_REJECTIONS: list[tuple[str, str, str, str]] = [
     ("deadline leap second", '"2025-06-09T00:00:00Z"', '"2025-06-30T23:59:60Z"', "RFC 3339"),
     ("deadline with fraction", '"2025-06-09T00:00:00Z"', '"2025-06-09T00:00:00.5Z"', "fraction"),
     ("native fraction", '"2025-06-09T00:00:00Z"', "2025-06-09T00:00:00.5Z", "fraction"),
+    ("one microsecond", '"2025-06-09T00:00:00Z"', '"2025-06-09T00:00:00.000001Z"', "fraction"),
     ("deadline before 1970", '"2025-06-09T00:00:00Z"', '"1969-12-31T23:59:59Z"', "before 1970"),
     ("reveal_by = commit_by", '"2025-06-12T00:00:00Z"', '"2025-06-09T00:00:00Z"', "after"),
     ("reveal_by < commit_by", '"2025-06-12T00:00:00Z"', '"2025-06-08T23:59:59Z"', "after"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from swapproto.hashing import Tag, tagged_hash
+import hashlib
+
+from swapproto.hashing import Tag, fingerprint, tagged_hash
 
 MESSAGES = (b"", b"abc", bytes(range(64)))
 
@@ -19,9 +21,18 @@ def generate() -> dict[str, object]:
         for tag in Tag
         for msg in MESSAGES
     ]
+    digests = (bytes(32), bytes(range(32)), hashlib.sha256(b"abc").digest(), bytes([0xFF]) * 32)
+    prints = [
+        {"desc": f"digest {d[:4].hex()}..", "digest": d.hex(), "fingerprint": fingerprint(d)}
+        for d in digests
+    ]
     return {
+        "fingerprints": {
+            "desc": "fingerprint(d): base32 of tagged_hash(FINGERPRINT, d)[0:10] in groups of 4",
+            "cases": prints,
+        },
         "tagged": {
             "desc": "tagged_hash(tag, m) = SHA-256(SHA-256(tag) || SHA-256(tag) || m)",
             "cases": cases,
-        }
+        },
     }

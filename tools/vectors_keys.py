@@ -8,6 +8,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+import ed25519_forge as forge
 from swapproto.encoding import encode
 from swapproto.errors import ErrorCode, SwapprotoError
 from swapproto.keys import (
@@ -324,9 +325,61 @@ def doc_text(base: dict[str, object], encryption: object) -> str:
     return json.dumps({**base, "encryption": encryption}, indent=2, sort_keys=True) + "\n"
 
 
+STRICT_SEED = bytes(range(32))
+STRICT_MESSAGE = b"swapproto strict verification"
+
+
+def _strict_cases() -> list[dict[str, object]]:
+    """One valid signature and three that only a laxer verifier accepts."""
+    seed, message = STRICT_SEED, STRICT_MESSAGE
+    made = (
+        ("RFC 8032 signature", forge.sign(seed, message), True),
+        (
+            "R = [r]B + T, T of order 2 (cofactored check accepts)",
+            forge.small_order_r(seed, message, 123456789),
+            False,
+        ),
+        ("S + L in place of S (S >= L)", forge.s_plus_l(seed, message), False),
+        (
+            "R = identity written y = 1 + p (non-canonical R)",
+            forge.non_canonical_r(seed, message),
+            False,
+        ),
+    )
+    key = PublicKey(ED, forge.public(seed))
+    cases: list[dict[str, object]] = []
+    for desc, signature, valid in made:
+        try:
+            key.verify(message, signature, None)
+            got = None
+        except SwapprotoError as exc:
+            got = str(exc.code)
+        if (got is None) != valid:
+            raise AssertionError(f"{desc}: the implementation disagrees with the vector")
+        case: dict[str, object] = {
+            "desc": desc,
+            "seed": seed.hex(),
+            "public_key": key.ed25519.hex(),
+            "message": message.hex(),
+            "signature": signature.hex(),
+            "valid": valid,
+        }
+        if not valid:
+            case["want_error"] = got
+        cases.append(case)
+    return cases
+
+
 def generate() -> dict[str, object]:
     """Key ids from fixed seeds, public key record mutations, public key file mutations."""
     return {
+        "ed25519_strict": {
+            "desc": (
+                "PublicKey(ed25519).verify(message, signature): the cofactorless check of "
+                "keys.md 1.1; refused signatures pass a laxer (cofactored or non-strict) check"
+            ),
+            "cases": _strict_cases(),
+        },
         "key_ids": {
             "desc": "SigningKey.from_seed(seed, alg): component seeds, public keys, record, key id",
             "cases": _key_id_cases(),
