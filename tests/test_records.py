@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
+from helpers import load_vectors
 from swapproto import records
 from swapproto._recordplan import model_to_value, row_to_model_input, value_to_model_input
 from swapproto._recordspec import (
@@ -23,6 +24,7 @@ from swapproto._recordspec import (
     check_text,
     clean_text,
 )
+from swapproto.encoding import decode
 from swapproto.errors import ErrorCode, InputError
 from swapproto.records import (
     ChildCase,
@@ -33,6 +35,7 @@ from swapproto.records import (
     SetOf,
     TextSpec,
 )
+from typed_json import from_typed
 
 SHA_A = "ab" * 32
 SHA_B = "0f" * 32
@@ -1072,3 +1075,32 @@ def test_identity_text_and_id_helpers_need_no_registry_lookup() -> None:
 def test_rows_become_values_with_keys_in_canonical_order() -> None:
     value = records.canonical_from_row("prisoner", prisoner_row())
     assert list(value) == sorted(value)
+
+
+# --------------------------------------------------------------------------------------
+# vectors (spec/vectors/records/canonical.json)
+
+_RECORD_VECTORS = load_vectors("records", "canonical")
+
+
+@pytest.mark.parametrize(
+    "case", _RECORD_VECTORS["valid"], ids=[c["desc"] for c in _RECORD_VECTORS["valid"]]
+)
+def test_record_vector_accepted(case: dict[str, Any]) -> None:
+    value = decode(bytes.fromhex(case["encoded"]))
+    assert value == from_typed(case["value"])
+    records.validate_canonical(case["kind"], value)
+    assert records.to_canonical(records.from_canonical(case["kind"], value)) == value
+
+
+@pytest.mark.parametrize(
+    "case", _RECORD_VECTORS["rejected"], ids=[c["desc"] for c in _RECORD_VECTORS["rejected"]]
+)
+def test_record_vector_rejected(case: dict[str, Any]) -> None:
+    value = decode(bytes.fromhex(case["encoded"]))
+    assert value == from_typed(case["value"])
+    for check in (records.validate_canonical, records.from_canonical):
+        with pytest.raises(InputError) as info:
+            check(case["kind"], value)
+        assert info.value.code == case["want_error"]
+        assert info.value.details["field"] == case["field"]

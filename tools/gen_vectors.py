@@ -28,6 +28,7 @@ AREAS = (
     "merkle",
     "keys",
     "envelope",
+    "records",
     "manifest",
     "terms",
     "transcript",
