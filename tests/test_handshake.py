@@ -895,3 +895,31 @@ def test_protocol_errors_are_one_family() -> None:
     assert issubclass(RemoteProtocolError, ProtocolError)
     assert LocalProtocolError("x").code == ErrorCode.PROTOCOL_LOCAL
     assert RemoteProtocolError("x").code == ErrorCode.PROTOCOL_REMOTE
+
+
+# --- free text from the counterparty ---------------------------------------------------------
+
+HOSTILE_TEXT = "\x1b[2J\x1b[31mACCEPTED\x1b[0m \u202edetcepta\u202c\x00"
+
+
+def test_reasons_are_free_text_kept_exactly_and_escaped_for_display() -> None:
+    """Verdict and abort reasons are the sender's signed words: no character is refused
+    or changed (§4.5), and displays escape what is not printable (§3.2, the CLI's
+    ``plain``)."""
+    from swapproto.cli._output import plain
+
+    x = kit.honest("revealed")
+    b = x.party("b")
+    a = x.party("a")
+    verdict = b.verdict(accept=False, reasons=[HOSTILE_TEXT], now=kit.NOW)
+    (given,) = a.receive(verdict)
+    assert isinstance(given, VerdictGiven)
+    assert given.reasons == (HOSTILE_TEXT,)
+    abort = kit.honest("committed").party("a").abort(HOSTILE_TEXT, now=kit.NOW)
+    (aborted,) = kit.honest("committed").observer().receive(abort)
+    assert isinstance(aborted, Aborted)
+    assert aborted.reason == HOSTILE_TEXT
+    shown = plain(HOSTILE_TEXT).plain
+    assert shown.isprintable()
+    for escaped in ("\\x1b", "\\u202e", "\\x00"):
+        assert escaped in shown

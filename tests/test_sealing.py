@@ -921,3 +921,57 @@ def test_rejected_vectors(case: dict[str, Any]) -> None:
 def test_rejected_vectors_cover_every_opening_code() -> None:
     codes = {c["want_error"] for c in REJECTED["cases"]}
     assert codes == {str(c) for c in SEAL_CODES} | {str(ErrorCode.VERIFY_DIGEST)}
+
+
+def test_hybrid_stanzas_are_x_wing_in_hpke() -> None:
+    """The ``mlkem768-x25519`` wrapped keys of the vectors open with an independent
+    X-Wing (draft-connolly-cfrg-xwing-kem-06, KEM id 0x647A) and RFC 9180 key schedule
+    (sealing.md §3): ``enc = ct_M || ct_X``, ``pkR = pk_M || pk_X``, shared secret
+    ``SHA3-256(ss_M || ss_X || ct_X || pk_X || "\\.//^\\")``."""
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    case = CONTAINERS["cases"]["small-mlkem768-x25519"]
+    ctx = _vector_context(CONTAINERS["context"])
+    suite_id = b"HPKE" + bytes.fromhex("647a00010003")
+    for r in case["recipients"]:
+        seed_bytes = bytes.fromhex(r["seed"])
+        info = b"swapproto/v1/key-seed/mlkem768-x25519/mlkem768"
+        ml_seed = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=info).derive(
+            seed_bytes
+        )
+        ml = mlkem.MLKEM768PrivateKey.from_seed_bytes(ml_seed)
+        x = x25519.X25519PrivateKey.from_private_bytes(
+            vs.x25519_private(seed_bytes, EncryptionSuite.MLKEM768_X25519)
+        )
+        wrapped = bytes.fromhex(r["wrapped"])
+        assert len(wrapped) == 1120 + 48
+        ct_m, ct_x, sealed_key = wrapped[:1088], wrapped[1088:1120], wrapped[1120:]
+        pk_x = x.public_key().public_bytes_raw()
+        ss_x = x.exchange(x25519.X25519PublicKey.from_public_bytes(ct_x))
+        shared = hashlib.sha3_256(ml.decapsulate(ct_m) + ss_x + ct_x + pk_x + b"\\.//^\\").digest()
+        context = (
+            b"\x00"
+            + vs._labeled_extract(suite_id, b"", b"psk_id_hash", b"")
+            + vs._labeled_extract(suite_id, b"", b"info_hash", ctx.digest)
+        )
+        secret = vs._labeled_extract(suite_id, shared, b"secret", b"")
+        key = vs._labeled_expand(suite_id, secret, b"key", context, 32)
+        nonce = vs._labeled_expand(suite_id, secret, b"base_nonce", context, 12)
+        opened = ChaCha20Poly1305(key).decrypt(nonce, sealed_key, b"")
+        assert opened.hex() == case["content_key"]
+        public = DecryptionKey.from_seed(seed_bytes, EncryptionSuite.MLKEM768_X25519).public_key
+        assert public.mlkem768 == ml.public_key().public_bytes_raw()
+        assert public.x25519 == pk_x
+
+
+@pytest.mark.parametrize("enc", sorted(vs.LOW_ORDER_ENCS.values()))
+def test_a_low_order_enc_is_refused(enc: bytes) -> None:
+    """RFC 9180 §7.1.4: an all-zero X25519 shared secret from a hostile ``enc`` MUST be
+    refused, even when the wrapped key was made with that secret (sealing.md §3)."""
+    k = DecryptionKey.from_seed(vs.SEEDS["a"], X25519)
+    hpke_key, hpke_nonce = vs._key_schedule(bytes(32), enc, k.public_key.x25519, CTX.digest)
+    wrapped = enc + ChaCha20Poly1305(hpke_key).encrypt(hpke_nonce, bytes(32), b"")
+    with pytest.raises(VerificationError) as err:
+        k.hpke_open(wrapped, CTX.digest)
+    assert err.value.code is ErrorCode.SEAL_AUTH

@@ -3,10 +3,13 @@ a failing check's detail says what failed, never the passing sentence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import exchange_kit as kit
 from swapproto.envelope import SignedEnvelope
-from swapproto.handshake import completeness_statement
-from swapproto.transcript import Check, TranscriptReport
+from swapproto.handshake import Party, completeness_statement
+from swapproto.terms import terms_from_toml
+from swapproto.transcript import Check, TranscriptReport, verify_transcript
 
 PASSING = {
     "commits by the deadline": "every commit is dated before commit_by",
@@ -87,3 +90,40 @@ def test_withholding_detail_counts_the_unopened_commitments() -> None:
     assert not result.ok
     assert result.detail == "2 commitments not opened by reveal_by"
     assert len(result.evidence) == 2
+
+
+def test_a_party_that_did_not_finish_committing_is_named_for_the_commit_only() -> None:
+    """The reveal row needs the sender itself COMMITTED too: a party that committed one of
+    its two lists could not reveal it, so check 14 does not name it (nor the other party,
+    which could not reveal either); check 13 names the missing commit (§7.4)."""
+    text = kit.terms_text(rule="exact-count", count=3).replace(
+        "[[lists]]",
+        '[[lists]]\nname = "pows2"\nkind = "prisoner"\nfrom = "a"\n'
+        'rule = "min-count"\ncount = 1\n\n[[lists]]',
+        1,
+    )
+    terms = terms_from_toml(text, load_key=lambda name, _where: kit.keys().pinned(name))
+    assert [spec.name for spec in terms.lists] == ["pows", "pows2"]
+    parties = {r: Party(terms, r, kit.keys().signing(r)) for r in "ab"}
+    sent: list[tuple[str, SignedEnvelope]] = []
+
+    def move(role: str, label: str, make: Callable[[Party], SignedEnvelope]) -> None:
+        envelope = make(parties[role])
+        parties["b" if role == "a" else "a"].receive(envelope)
+        sent.append((label, envelope))
+
+    for role in "ab":
+        move(role, f"{role}-terms-sign", lambda p: p.sign_terms(now=kit.NOW))
+    for role in "ab":
+        move(
+            role,
+            f"{role}-commit",
+            lambda p: p.commit("pows", bytes(32), nonce=kit.nonce_for(p.role), now=kit.NOW),
+        )
+    report = verify_transcript(
+        [(label, env.to_bytes()) for label, env in sent], terms=terms, now=kit.AFTER_REVEAL_BY
+    )
+    assert check(report, "no withholding").ok
+    withheld = check(report, "no withheld commits")
+    assert withheld.evidence == (f"a did not commit to pows2 by {kit.COMMIT_BY}",)
+    assert [c.name for c in report.checks if not c.ok] == ["no withheld commits"]

@@ -545,6 +545,46 @@ def _header_edits(one: bytes) -> list[Rejection]:
     ]
 
 
+# X25519 public values of low order (RFC 7748 §6.1; every clamped scalar maps them to the
+# all-zero shared secret): the zero point and a point of order 8.
+LOW_ORDER_ENCS = {
+    "the zero point": bytes(32),
+    "a point of order 8": bytes.fromhex(
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"
+    ),
+}
+
+
+def _low_order_enc(one: bytes) -> list[Rejection]:
+    """The own stanza's ``enc`` is a low-order point and its ciphertext is made with the
+    all-zero shared secret that point gives; the header MAC is recomputed with the real
+    content key, so only the all-zero check (RFC 9180 §7.1.4) stops the opening."""
+    case = CASES[1]
+    key = content_key(case.name)
+    a_id = dkey("a", X25519).key_id
+    pk_a = dkey("a", X25519).public_key.x25519
+    out = []
+    for desc, enc in LOW_ORDER_ENCS.items():
+        hpke_key, hpke_nonce = _key_schedule(bytes(32), enc, pk_a, CONTEXT.digest)
+        wrapped = enc + ChaCha20Poly1305(hpke_key).encrypt(hpke_nonce, key, b"")
+        entries = [
+            RecipientStanza(s.key_id, wrapped) if s.key_id == a_id else s for _, s in stanzas(case)
+        ]
+        header = encode(_header_value(case, entries))
+        mac = hmac.new(subkey(key, HEADER_MAC_INFO), header, hashlib.sha256).digest()
+        pieces = (len(header).to_bytes(4, "big") + header + mac, (layout(one)["chunks"], len(one)))
+        out.append(
+            Rejection(
+                f"own wrapped key: enc is {desc} (all-zero X25519 shared secret)",
+                case.name,
+                pieces,
+                ErrorCode.SEAL_AUTH,
+                None,
+            )
+        )
+    return out
+
+
 def _malformed_headers(one: bytes) -> list[Rejection]:
     """Headers that no reader may parse: ``seal.invalid`` with or without a key."""
     case = CASES[1]
@@ -657,6 +697,7 @@ def _rejections(bases: dict[str, bytes]) -> list[dict[str, object]]:
         *_chunk_edits(one, two, full),
         *_bit_flips(one),
         *_header_edits(one),
+        *_low_order_enc(one),
         *_malformed_headers(one),
         *_key_and_context(one),
     ]
@@ -672,7 +713,10 @@ def generate() -> dict[str, object]:
                 "open_bytes(container, DecryptionKey.from_seed(seed, suite), context) for every "
                 f"recipient gives the plaintext ({PLAINTEXT_RULE}); stanzas, content key and "
                 "derived keys shown; x25519 stanzas are RFC 9180 SealBase with the ephemeral "
-                "key DeriveKeyPair(ikm_e)"
+                "key DeriveKeyPair(ikm_e). recipients[] are in stanza (key id) order; name is "
+                "the seed's name (the seeds of rejected.json). chunks[].offset is the offset "
+                "in the container of the frame's 4-byte length prefix; ciphertext_length "
+                "excludes that prefix"
             ),
             "context": _context_json(CONTEXT),
             "cases": {case.name: _container_case(case) for case in CASES},
@@ -680,10 +724,16 @@ def generate() -> dict[str, object]:
         "rejected": {
             "desc": (
                 "container = concatenation of pieces: [start, end) byte ranges of the "
-                "base container and hex literals; opening with "
+                "base container (a case of containers.json) and hex literals; opening with "
                 "(key_seed, key_suite, context, expected_digest) fails with want_error; "
-                "inspect_sealed(container, context) fails with inspect_error (null: accepted)"
+                "inspect_sealed(container, context) fails with inspect_error (null: accepted). "
+                "seeds: every recipient seed by name (DecryptionKey.from_seed); 'n' is never "
+                "a recipient of a base container: it is the non-recipient opening key, and "
+                "the stanza added in 'header: stanza of non-recipient n added' is an x25519 "
+                "SealBase to n's key with ikm_e('one-byte-x25519', 'n') (it is carried in "
+                "the hex literal, so the seed is needed only to rebuild it)"
             ),
+            "seeds": {name: seed.hex() for name, seed in SEEDS.items()},
             "cases": _rejections(bases),
         },
     }

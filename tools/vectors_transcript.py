@@ -5,12 +5,16 @@
   plus copies of every message carrying an extra signature by an unknown key, which
   change nothing (message ids do not cover signatures);
 * ``invalid``: transcripts built from the valid one by dropping, replacing or adding
-  messages, or by verifying under other terms, each with ``desc`` and the name of the
-  check that must fail.
+  messages, or by verifying under other terms, each with ``desc``, the name of the
+  check that must fail and that check's detail and evidence;
+* ``scenarios``: a sealed exchange (commission co-signed headers, ``equal-count``)
+  verified without a key, with the mediator's and with b's; an aborted and a disputed
+  exchange.
 
 Everything is fixed: keys come from one-byte seeds, manifest salts and commitment
-nonces are derived from labels, every time is a constant, lists are unsealed and
-Ed25519 is deterministic, so every byte is stable.
+nonces are derived from labels, every time is a constant, Ed25519 is deterministic and
+sealed containers are assembled from fixed content keys and HPKE ephemeral inputs (as in
+``vectors_sealing``), so every byte is stable.
 """
 
 from __future__ import annotations
@@ -21,19 +25,30 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from swapproto.envelope import Signature, SignedEnvelope, sign_envelope
+from swapproto.exchange_dir import RecipientOpener
 from swapproto.handshake import Party, completeness_statement
-from swapproto.keys import SigningKey
+from swapproto.key_files import KeyBundle
+from swapproto.keys import DecryptionKey, EncryptionSuite, SigningKey
 from swapproto.manifest_file import build_manifest
 from swapproto.messages import MessageType, commitment, make_message, message_id
+from swapproto.sealing import RecipientStanza, SealingContext, _write_container
 from swapproto.terms import PinnedKey, Terms, terms_from_toml
 from swapproto.transcript import TranscriptReport, verify_transcript
+from vectors_sealing import hpke_seal_x25519
 
 NOW: Final = 1748908800  # 2025-06-03T00:00:00Z
 COMMIT_BY: Final = 1749427200  # 2025-06-09T00:00:00Z
 REVEAL_BY: Final = 1749686400  # 2025-06-12T00:00:00Z
 AFTER_REVEAL_BY: Final = 1749772800  # 2025-06-13T00:00:00Z
 LIST: Final = "pows"
-SEEDS: Final = {"a": 0x61, "a2": 0x62, "b": 0x63, "mediator": 0x64, "outsider": 0x65}
+SEEDS: Final = {
+    "a": 0x61,
+    "a2": 0x62,
+    "b": 0x63,
+    "mediator": 0x64,
+    "outsider": 0x65,
+    "commission": 0x66,
+}
 
 TERMS: Final = """\
 [exchange]
@@ -138,6 +153,11 @@ OTHER_PRISONER: Final = {
 def key(name: str) -> SigningKey:
     """The vector key ``name`` (seed: 32 times the byte of :data:`SEEDS`)."""
     return SigningKey.from_seed(bytes([SEEDS[name]]) * 32)
+
+
+def dkey(name: str) -> DecryptionKey:
+    """The vector decryption key ``name``: the same seed, suite ``x25519``."""
+    return DecryptionKey.from_seed(bytes([SEEDS[name]]) * 32, EncryptionSuite.X25519)
 
 
 def make_terms(
@@ -276,17 +296,8 @@ def _flip(data: bytes, position: int) -> bytes:
 
 
 def _report_json(report: TranscriptReport) -> dict[str, Any]:
-    return {
-        "fingerprints": dict(report.named_fingerprints),
-        "ok": report.ok,
-        "state": report.state,
-        "exchange_id": report.exchange_id.hex() if report.exchange_id else None,
-        "checks": [{"name": c.name, "ok": c.ok} for c in report.checks],
-        "lists": [
-            {"list": s.list_name, "side": s.side, "count": s.count, "root": s.root}
-            for s in report.lists
-        ],
-    }
+    """The whole report, as ``swapproto verify --json`` prints it (handshake.md §7.5)."""
+    return report.to_json()
 
 
 def _valid(run: _Run) -> dict[str, Any]:
@@ -568,6 +579,8 @@ def _invalid(run: _Run) -> dict[str, Any]:
         failing = [c.name for c in report.checks if not c.ok]
         assert case["fails"] in failing, (case["desc"], failing)
         assert case.get("state", report.state) == report.state, (case["desc"], report.state)
+        failed = next(c for c in report.checks if c.name == case["fails"])
+        case["detail"], case["evidence"] = failed.detail, list(failed.evidence)
     return {
         "desc": (
             "Invalid transcripts. Each case lists the labels of its messages (from the valid "
@@ -577,7 +590,9 @@ def _invalid(run: _Run) -> dict[str, Any]:
             "served under it; default: the valid blobs) and "
             "`now` (default: the valid vector's). verify_transcript must report the check "
             "named in `fails` as failed (and the report as not ok), and the state `state` "
-            "when given."
+            "when given. `detail` and `evidence` are that check's, as the reference gives "
+            "them (handshake.md §7.7 says which parts are normative: the error code in "
+            "brackets and the evidence formats of §7.2)."
         ),
         "extra_messages": {label: env.to_bytes().hex() for label, env in sorted(extras.items())},
         "extra_terms": {name: t.to_bytes().hex() for name, t in sorted(terms_extra.items())},
@@ -585,7 +600,237 @@ def _invalid(run: _Run) -> dict[str, Any]:
     }
 
 
+# --- scenarios: a sealed exchange, an abort, a dispute -------------------------------------
+
+SEALED_TERMS: Final = """\
+[exchange]
+label = "Sealed vector exchange"
+reference_date = "2025-06-02"
+commit_by = "2025-06-09T00:00:00Z"
+reveal_by = "2025-06-12T00:00:00Z"
+sealed = true
+
+[parties.a]
+name = "Ukraine"
+keys = ["a"]
+
+[parties.b]
+name = "Russian Federation"
+keys = ["b"]
+
+[[mediators]]
+name = "Turkiye"
+keys = ["mediator"]
+
+[[commissions]]
+name = "Mixed Medical Commission"
+keys = ["commission"]
+
+[[lists]]
+name = "pows"
+kind = "prisoner"
+from = "both"
+rule = "equal-count"
+signed_by = "Mixed Medical Commission"
+eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
+"""
+
+
+def sealed_terms() -> Terms:
+    """Sealed terms: encryption keys pinned for everyone, a commission that co-signs every
+    list header, and the rule ``equal-count``."""
+    return terms_from_toml(
+        SEALED_TERMS,
+        load_key=lambda name, _: PinnedKey(key(name).public_key, dkey(name).public_key),
+    )
+
+
+def content_key(role: str) -> bytes:
+    """The fixed content key of ``role``'s sealed container (never do this outside vectors)."""
+    return hashlib.sha256(f"swapproto transcript vector content key {role}".encode()).digest()
+
+
+def ikm_e(role: str, recipient: bytes) -> bytes:
+    """The fixed HPKE ephemeral input of one stanza (RFC 9180 §7.1.3 DeriveKeyPair)."""
+    label = f"swapproto transcript vector ikm_e {role} {recipient.hex()}"
+    return hashlib.sha256(label.encode()).digest()
+
+
+def seal_fixed(terms: Terms, role: str, data: bytes) -> bytes:
+    """``role``'s manifest file sealed to its recipients, every random input fixed."""
+    context = SealingContext(terms.exchange_id, LIST, MessageType.REVEAL.value)
+    stanzas = sorted(
+        (
+            RecipientStanza(
+                r.key_id,
+                hpke_seal_x25519(
+                    r.x25519, ikm_e(role, r.key_id), context.digest, content_key(role)
+                ),
+            )
+            for r in terms.recipients_for(LIST, role)
+        ),
+        key=lambda stanza: stanza.key_id,
+    )
+    out = io.BytesIO()
+    _write_container(
+        io.BytesIO(data), out, EncryptionSuite.X25519, context.digest, stanzas, content_key(role)
+    )
+    return out.getvalue()
+
+
+def _play(
+    terms: Terms, moves: list[tuple[str, str, Callable[[Party], SignedEnvelope]]]
+) -> dict[str, SignedEnvelope]:
+    """Play ``moves`` between two parties that check each other's messages."""
+    parties = {r: Party(terms, r, [key(r)]) for r in "ab"}
+    played: dict[str, SignedEnvelope] = {}
+    for label, role, move in moves:
+        envelope = move(parties[role])
+        parties["b" if role == "a" else "a"].receive(envelope)
+        played[label] = envelope
+    return played
+
+
+def _sealed_exchange() -> tuple[Terms, dict[str, SignedEnvelope], dict[bytes, bytes]]:
+    terms = sealed_terms()
+    lists, blobs = {}, {}
+    for role in "ab":
+        out = io.BytesIO()
+        result = build_manifest(
+            out,
+            RECORDS[role],
+            kind="prisoner",
+            list_name=LIST,
+            issuer=role,
+            keys=[key(role), key("commission")],
+            created_at=NOW,
+            exchange=terms.exchange_id,
+            salt_source=salts(f"sealed {role}/pows"),
+        )
+        blob = seal_fixed(terms, role, out.getvalue())
+        blobs[hashlib.sha256(blob).digest()] = blob
+        lists[role] = (result.verified, blob)
+
+    def commit(role: str) -> Callable[[Party], SignedEnvelope]:
+        digest = lists[role][0].digest
+        return lambda p: p.commit(LIST, digest, nonce=nonce(f"sealed {role}"), now=NOW)
+
+    def reveal(role: str) -> Callable[[Party], SignedEnvelope]:
+        header, blob = lists[role]
+        content = {"sealed": True, "sha256": hashlib.sha256(blob).digest(), "size": len(blob)}
+        return lambda p: p.reveal(
+            LIST,
+            header.envelope.to_bytes(),
+            nonce=nonce(f"sealed {role}"),
+            content=content,
+            now=NOW,
+        )
+
+    messages = _play(
+        terms,
+        [
+            ("a-terms-sign", "a", lambda p: p.sign_terms(now=NOW)),
+            ("b-terms-sign", "b", lambda p: p.sign_terms(now=NOW)),
+            ("a-commit", "a", commit("a")),
+            ("b-commit", "b", commit("b")),
+            ("a-reveal", "a", reveal("a")),
+            ("b-reveal", "b", reveal("b")),
+            ("a-verdict", "a", lambda p: p.verdict(accept=True, now=NOW)),
+            ("b-verdict", "b", lambda p: p.verdict(accept=True, now=NOW)),
+        ],
+    )
+    return terms, messages, blobs
+
+
+def _scenario(
+    desc: str,
+    terms: Terms,
+    messages: dict[str, SignedEnvelope],
+    blobs: dict[bytes, bytes],
+    now: int,
+    openers: tuple[str | None, ...] = (None,),
+) -> dict[str, Any]:
+    items = [(label, env.to_bytes()) for label, env in messages.items()]
+    reports = []
+    for name in openers:
+        opener = None if name is None else RecipientOpener(KeyBundle(key(name), dkey(name)))
+        report = verify_transcript(items, terms=terms, blobs=_Blobs(blobs), opener=opener, now=now)
+        reports.append({"opener": name, "expected": _report_json(report)})
+    return {
+        "desc": desc,
+        "terms": terms.to_bytes().hex(),
+        "exchange_id": terms.exchange_id.hex(),
+        "now": now,
+        "messages": [
+            {"label": label, "data": env.to_bytes().hex(), "id": message_id(env).hex()}
+            for label, env in messages.items()
+        ],
+        "blobs": {sha.hex(): data.hex() for sha, data in sorted(blobs.items())},
+        "reports": reports,
+    }
+
+
+def _scenarios(run: _Run) -> dict[str, Any]:
+    terms, sealed, sealed_blobs = _sealed_exchange()
+    m = run.messages
+    signed = {"a-terms-sign": m["a-terms-sign"], "b-terms-sign": m["b-terms-sign"]}
+
+    a = Party(run.terms, "a", [key("a")])
+    for earlier in signed.values():
+        a.receive(earlier)
+    aborted = {**signed, "a-abort": a.abort("talks broke down", now=NOW)}
+    b = Party(run.terms, "b", [key("b")])
+    for label in ALL[:7]:
+        b.receive(m[label])
+    dispute = b.verdict(accept=False, reasons=["the list is incomplete"], now=NOW)
+    disputed = {**{label: m[label] for label in ALL[:7]}, "b-verdict-dispute": dispute}
+    return {
+        "desc": (
+            "Whole exchanges other than valid.json's, each self-contained (terms, messages, "
+            "blobs by SHA-256, now). For each element of `reports`, verify_transcript with "
+            "the terms, the blobs, now and, when `opener` names a key (seed of key_seeds: "
+            "its signing key and its x25519 decryption key), that recipient's key must give "
+            "`expected` (the swapproto verify --json object, handshake.md §7.5)."
+        ),
+        "key_seeds": {name: (bytes([s]) * 32).hex() for name, s in SEEDS.items()},
+        "cases": {
+            "sealed": _scenario(
+                "A sealed exchange (x25519): a commission co-signs both headers (signed_by), "
+                "rule equal-count, both accept. Each blob is the sealed container of the "
+                "manifest file, built with fixed content keys "
+                "(sha256('swapproto transcript vector content key <role>')) and stanzas "
+                "SealBase with ikm_e = sha256('swapproto transcript vector ikm_e <role> "
+                "<recipient key id hex>'). Without a key the containers, recipients, headers "
+                "and commitments are checked and the rules skipped; the mediator's key opens "
+                "both lists; b's key opens a's list, and b's own list is not opened.",
+                terms,
+                sealed,
+                sealed_blobs,
+                AFTER_REVEAL_BY,
+                (None, "mediator", "b"),
+            ),
+            "aborted": _scenario(
+                "Both sign the terms, then a aborts (dated before commit_by). Verified after "
+                "reveal_by: state aborted; a is named for the commit it owed (its own abort "
+                "does not excuse it), b is not (a's abort cut it off in time).",
+                run.terms,
+                aborted,
+                {},
+                AFTER_REVEAL_BY,
+            ),
+            "disputed": _scenario(
+                "valid.json's exchange up to a's verdict, then b disputes with one reason: "
+                "state disputed, and every check passes (a dispute is a legal move).",
+                run.terms,
+                disputed,
+                run.blobs(),
+                NOW,
+            ),
+        },
+    }
+
+
 def generate() -> dict[str, object]:
     """The transcript vector files."""
     run = _Run()
-    return {"valid": _valid(run), "invalid": _invalid(run)}
+    return {"valid": _valid(run), "invalid": _invalid(run), "scenarios": _scenarios(run)}

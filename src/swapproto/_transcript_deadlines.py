@@ -88,14 +88,16 @@ def _check_withheld_commits(terms: Terms, observer: Observer, report: ReportBuil
 
 
 def _check_withheld_reveals(terms: Terms, observer: Observer, report: ReportBuilder) -> None:
-    # Withholding needs a reveal that was possible: the other party committed every list
-    # it submits and did not abort before reveal_by (a party that cannot reveal because
-    # the other never committed is not the one withholding; "no withheld commits" names
-    # the one that stalled).
+    # Withholding needs a reveal that was possible: the reveal row wants both parties to
+    # have committed every list they submit, and the other party's abort must not have cut
+    # the sender off by reveal_by. A party that cannot reveal because a commit is missing
+    # (the other's, or its own) is not named here: "no withheld commits" names the one
+    # that stalled, so nobody is named twice for one missing commit.
     could_reveal = [
         role
         for role in PARTIES
-        if set(observer.commits(_other(role))) >= set(observer.lists_of(_other(role)))
+        if _committed_all(observer, role)
+        and _committed_all(observer, _other(role))
         and not _cut_off(observer, role, terms.reveal_by)
     ]
     withheld = [
@@ -115,6 +117,11 @@ def _check_withheld_reveals(terms: Terms, observer: Observer, report: ReportBuil
         ),
         *withheld,
     )
+
+
+def _committed_all(observer: Observer, role: str) -> bool:
+    """Whether ``role`` has an accepted commit for every list it submits."""
+    return set(observer.commits(role)) >= set(observer.lists_of(role))
 
 
 def _detail(failures: list[str], passed: str, noun: str, what: str) -> str:
