@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import load_vectors
+from manifest_vectors import AMENDMENT, MANIFESTS, SEVEN, SMALL, edited, error_code, rebuild
 from swapproto.amendment import (
     AmendmentMode,
     Removal,
@@ -25,10 +25,14 @@ from swapproto.encoding import decode, encode
 from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.keys import PublicKey, SigningKey
 from swapproto.manifest_file import ManifestReader, build_manifest_file
+from swapproto.merkle import MerkleTree
 from test_manifest import KEY, OTHER, prisoner
+from typed_json import from_typed, to_typed
 
-VECTORS = load_vectors("manifest", "amendment")
-SMALL = load_vectors("manifest", "small")
+AMENDS = AMENDMENT["amendments"]
+AMENDS_REJECTED = AMENDMENT["rejected"]["cases"]
+APPEND = AMENDS["append"]["amendment"]
+REVISE = AMENDS["revise"]["amendment"]
 
 
 def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
@@ -221,19 +225,67 @@ def _rewrite_payload(data: bytes, **changes: Any) -> bytes:
     return encode(outer)
 
 
-KEY_V = SigningKey.from_seed(bytes.fromhex(SMALL["issuer_seed"]))
+KEY_V = SigningKey.from_seed(bytes.fromhex(SMALL["inputs"]["issuer_seed"]))
 PUB_V = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
 
 
 def test_vectors_verify() -> None:
-    append = verify_amendment(bytes.fromhex(VECTORS["append"]), PUB_V)
+    append = verify_amendment(bytes.fromhex(APPEND), PUB_V)
     assert append.mode is AmendmentMode.APPEND
     assert (append.previous.header.count, append.current.header.count) == (3, 4)
-    revise = verify_amendment(bytes.fromhex(VECTORS["revise"]), PUB_V)
+    assert append.previous.digest.hex() == SMALL["header_digest"]
+    revise = verify_amendment(bytes.fromhex(REVISE), PUB_V)
     assert [r.record_id for r in revise.removed] == ["UA-0002"]
-    for case in VECTORS["tampered"]["cases"]:
-        with pytest.raises(SwapprotoError):
-            verify_amendment(bytes.fromhex(case["data"]), PUB_V)
+    assert [to_typed(r.to_value()) for r in revise.removed] == AMENDS["revise"]["removed"]
+    cited = verify_amendment(bytes.fromhex(AMENDS["cited_append"]["amendment"]), PUB_V)
+    assert cited.cites is not None
+    assert cited.cites.hex() == AMENDS["cited_append"]["cites"]
+    assert cited.current.header.exchange == bytes.fromhex(SEVEN["inputs"]["exchange"])
+
+
+@pytest.mark.parametrize("name", ["append", "revise", "cited_append"])
+def test_vectors_rebuild_from_their_inputs(name: str) -> None:
+    vector = AMENDS[name]
+    old = MANIFESTS[vector["manifest"]]
+    new = vector["new_inputs"]
+    removed = [
+        Removal(r["index"], r["id"], RemovalReason(r["reason"]))
+        for r in map(from_typed, vector.get("removed", []))
+    ]
+    gone = {r.index for r in removed}
+    pairs = zip(old["inputs"]["records"], old["inputs"]["salts"], strict=True)
+    carried = [(rec, bytes.fromhex(salt)) for i, (rec, salt) in enumerate(pairs) if i not in gone]
+    labels = {k: old["inputs"][k] for k in ("issuer", "list", "kind", "exchange")}
+    inputs = {**new, **labels, "previous": old["header_digest"]}
+    data, result = rebuild(inputs, [*carried, *new["records"]])
+    header = result.verified.envelope.to_bytes()
+    if "new_manifest" in vector:
+        assert data.hex() == vector["new_manifest"]
+    if "new_header_envelope" in vector:
+        assert header.hex() == vector["new_header_envelope"]
+    mode = AmendmentMode(vector["mode"])
+    proof: tuple[bytes, ...] = ()
+    if mode is AmendmentMode.APPEND:
+        proof = MerkleTree.from_leaf_hashes(result.leaf_hashes or ()).consistency_proof(
+            len(old["leaves"])
+        )
+    cites = bytes.fromhex(vector["cites"]) if "cites" in vector else None
+    made = make_amendment(
+        bytes.fromhex(old["header_envelope"]),
+        header,
+        mode=mode,
+        keys=[KEY_V],
+        consistency=proof,
+        removed=removed,
+        cites=cites,
+    )
+    assert made.hex() == vector["amendment"]
+
+
+@pytest.mark.parametrize("case", AMENDS_REJECTED, ids=lambda c: c["desc"])
+def test_vector_rejected(case: dict[str, Any]) -> None:
+    data = edited(bytes.fromhex(AMENDS[case["base"]]["amendment"]), case)
+    assert error_code(lambda d: verify_amendment(d, PUB_V), data) == case["want_error"]
 
 
 @pytest.mark.parametrize(
@@ -250,7 +302,7 @@ def test_vectors_verify() -> None:
 )
 def test_forged_append_payloads_are_refused(changes: dict[str, Any], what: str) -> None:
     with pytest.raises(VerificationError):
-        verify_amendment(_rewrite_payload(bytes.fromhex(VECTORS["append"]), **changes), PUB_V)
+        verify_amendment(_rewrite_payload(bytes.fromhex(APPEND), **changes), PUB_V)
 
 
 @pytest.mark.parametrize(
@@ -268,11 +320,11 @@ def test_forged_append_payloads_are_refused(changes: dict[str, Any], what: str) 
 )
 def test_forged_removals_are_refused(removed: list[Any]) -> None:
     with pytest.raises(VerificationError):
-        verify_amendment(_rewrite_payload(bytes.fromhex(VECTORS["revise"]), removed=removed), PUB_V)
+        verify_amendment(_rewrite_payload(bytes.fromhex(REVISE), removed=removed), PUB_V)
 
 
 def test_links_between_versions_are_checked() -> None:
-    outer: Any = decode(bytes.fromhex(VECTORS["append"]))
+    outer: Any = decode(bytes.fromhex(APPEND))
     swapped = encode({**outer, "previous": outer["current"], "current": outer["previous"]})
     with pytest.raises(VerificationError):
         verify_amendment(swapped, PUB_V)
@@ -286,7 +338,7 @@ def test_links_between_versions_are_checked() -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_single_byte_change_of_an_amendment_is_detected(data: st.DataObject) -> None:
-    original = bytes.fromhex(data.draw(st.sampled_from([VECTORS["append"], VECTORS["revise"]])))
+    original = bytes.fromhex(data.draw(st.sampled_from([APPEND, REVISE])))
     pos = data.draw(st.integers(0, len(original) - 1))
     mutated = bytearray(original)
     mutated[pos] ^= data.draw(st.integers(1, 255))
@@ -295,9 +347,9 @@ def test_any_single_byte_change_of_an_amendment_is_detected(data: st.DataObject)
 
 
 def test_revision_vector_entries() -> None:
-    revise = verify_amendment(bytes.fromhex(VECTORS["revise"]), PUB_V)
+    revise = verify_amendment(bytes.fromhex(REVISE), PUB_V)
     old = io.BytesIO(bytes.fromhex(SMALL["file"]))
-    new = io.BytesIO(bytes.fromhex(VECTORS["revise_manifest"]))
+    new = io.BytesIO(bytes.fromhex(AMENDS["revise"]["new_manifest"]))
     old_reader, new_reader = ManifestReader(old), ManifestReader(new)
     check_revision(revise, old_reader.leaves(3), new_reader.leaves(2))
 

@@ -9,18 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import load_vectors
+from manifest_vectors import DISCLOSURE, ISSUER, MANIFESTS, edited, error_code
 from swapproto.disclosure import collect_for_disclosure, make_disclosure, verify_disclosure
 from swapproto.encoding import decode, encode
 from swapproto.errors import ErrorCode, InputError, ProofError, SwapprotoError, VerificationError
-from swapproto.keys import PublicKey
 from swapproto.manifest_file import ManifestReader
 from swapproto.merkle import MerkleTree, leaf_hash
 from swapproto.multiproof import multi_inclusion_proof, verify_multi_inclusion
 from test_manifest import KEY, OTHER, build, prisoner
-
-VECTORS = load_vectors("manifest", "disclosure")
-SMALL = load_vectors("manifest", "small")
 
 
 def disclose(data: bytes, indices: list[int]) -> bytes:
@@ -135,8 +131,9 @@ def test_make_disclosure_refuses_a_tree_that_is_not_the_headers(manifest: bytes)
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_single_byte_change_of_a_disclosure_is_detected(data: st.DataObject) -> None:
-    pub = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
-    original = bytes.fromhex(data.draw(st.sampled_from([VECTORS["single"], VECTORS["batch"]])))
+    pub = ISSUER
+    disclosures = [d["disclosure"] for d in DISCLOSURE["disclosures"].values()]
+    original = bytes.fromhex(data.draw(st.sampled_from(disclosures)))
     pos = data.draw(st.integers(0, len(original) - 1))
     mutated = bytearray(original)
     mutated[pos] ^= data.draw(st.integers(1, 255))
@@ -144,18 +141,29 @@ def test_any_single_byte_change_of_a_disclosure_is_detected(data: st.DataObject)
         verify_disclosure(bytes(mutated), pub)
 
 
-def test_vectors() -> None:
-    pub = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
-    assert [e.index for e in verify_disclosure(bytes.fromhex(VECTORS["single"]), pub).entries] == [
-        1
-    ]
-    assert [e.index for e in verify_disclosure(bytes.fromhex(VECTORS["batch"]), pub).entries] == [
-        0,
-        2,
-    ]
-    for case in VECTORS["tampered"]["cases"]:
-        with pytest.raises(SwapprotoError):
-            verify_disclosure(bytes.fromhex(case["data"]), pub)
+@pytest.mark.parametrize("name", sorted(DISCLOSURE["disclosures"]))
+def test_vectors(name: str) -> None:
+    vector = DISCLOSURE["disclosures"][name]
+    manifest = MANIFESTS[vector["manifest"]]
+    data = bytes.fromhex(vector["disclosure"])
+    verified = verify_disclosure(data, ISSUER)
+    assert [e.index for e in verified.entries] == vector["indices"]
+    leaves = [bytes.fromhex(x) for x in manifest["leaves"]]
+    tree = MerkleTree(leaves)
+    header = bytes.fromhex(manifest["header_envelope"])
+    assert make_disclosure(header, tree, {i: leaves[i] for i in vector["indices"]}) == data
+    proof = [bytes.fromhex(p) for p in vector["proof"]]
+    if len(vector["indices"]) == 1:  # RFC 9162 PATH order
+        assert proof == list(tree.inclusion_proof(vector["indices"][0]))
+    else:  # the walk order of manifest.md §6
+        assert proof == list(multi_inclusion_proof(tree, vector["indices"]))
+
+
+@pytest.mark.parametrize("case", DISCLOSURE["rejected"]["cases"], ids=lambda c: c["desc"])
+def test_vector_rejected(case: dict[str, Any]) -> None:
+    base = bytes.fromhex(DISCLOSURE["disclosures"][case["base"]]["disclosure"])
+    data = edited(base, case)
+    assert error_code(lambda d: verify_disclosure(d, ISSUER), data) == case["want_error"]
 
 
 # --- batch proofs over RFC 9162 trees -------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import load_vectors
+from manifest_vectors import ISSUER, SEVEN, SMALL, assemble, edited, error_code, rebuild
 from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
 from swapproto.manifest import (
@@ -30,10 +31,10 @@ from swapproto.manifest_file import (
     write_blinded_file,
 )
 from swapproto.merkle import root
+from typed_json import from_typed
 
 KEY = SigningKey.from_seed(b"\x07" * 32)
 OTHER = SigningKey.from_seed(b"\x08" * 32)
-SMALL = load_vectors("manifest", "small")
 
 
 def prisoner(i: int, **extra: Any) -> dict[str, Any]:
@@ -333,25 +334,67 @@ def test_header_payload_parsing_rejects_bad_fields() -> None:
 # --- vectors -----------------------------------------------------------------------------------
 
 
-def test_small_vector_verifies_and_reproduces() -> None:
+def test_small_vector_rebuilds_from_its_inputs() -> None:
+    inputs = SMALL["inputs"]
     pub = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
-    assert pub == SigningKey.from_seed(bytes.fromhex(SMALL["issuer_seed"])).public_key
-    report = verify(bytes.fromhex(SMALL["file"]), pub)
-    assert report.verified.header.root.hex() == SMALL["root"]
-    assert report.verified.digest.hex() == SMALL["header_digest"]
+    assert pub == SigningKey.from_seed(bytes.fromhex(inputs["issuer_seed"])).public_key
+    first = inputs["salt_first"]
+    salts = [
+        hashlib.sha256(b"swapproto vector salt" + (first + i).to_bytes(4, "big")).hexdigest()
+        for i in range(len(inputs["records"]))
+    ]
+    assert salts == inputs["salts"]
+    data, result = rebuild(inputs)
+    assert data.hex() == SMALL["file"]
+    assert assemble(SMALL).hex() == SMALL["file"]
+    assert [h.hex() for h in result.leaf_hashes or ()] == SMALL["leaf_hashes"]
     leaves = [bytes.fromhex(h) for h in SMALL["leaves"]]
     assert root(leaves).hex() == SMALL["root"]
-    for i, (leaf, salt) in enumerate(zip(leaves, SMALL["salts"], strict=True)):
-        assert check_entry(leaf, index=i, kind="prisoner").salt.hex() == salt
+    for i, (leaf, salt) in enumerate(zip(leaves, inputs["salts"], strict=True)):
+        entry = check_entry(leaf, index=i, kind="prisoner")
+        assert (entry.salt.hex(), entry.record) == (salt, inputs["records"][i])
+        assert encode_entry(i, "prisoner", inputs["records"][i], bytes.fromhex(salt)) == leaf
     verified = verify_header(bytes.fromhex(SMALL["header_envelope"]), pub)
     assert verified.verified.payload.hex() == SMALL["header_payload"]
+    assert verified.header.to_payload() == from_typed(SMALL["header"])
+    assert verified.digest.hex() == SMALL["header_digest"]
+    for full in (True, False):
+        report = verify(bytes.fromhex(SMALL["file"]), pub, full=full)
+        assert (report.verified.header.root.hex(), report.full) == (SMALL["root"], full)
+    blinded = verify(bytes.fromhex(SMALL["blinded_file"]), pub)
+    assert (blinded.view, blinded.full) == (View.BLINDED, False)
+    blinded_head = len(SMALL["file"]) // 2 - sum(4 + len(x) // 2 for x in SMALL["leaves"])
+    expected = bytes.fromhex(SMALL["file"])[:blinded_head]
+    expected = (
+        expected[:5] + b"B" + expected[6:] + b"".join(map(bytes.fromhex, SMALL["leaf_hashes"]))
+    )
+    assert bytes.fromhex(SMALL["blinded_file"]) == expected
 
 
-@pytest.mark.parametrize("case", SMALL["tampered_files"]["cases"], ids=lambda c: c["desc"])
-def test_small_vector_tampered_files(case: dict[str, str]) -> None:
-    pub = PublicKey.from_bytes(bytes.fromhex(SMALL["issuer_public_key"]))
-    with pytest.raises(SwapprotoError):
-        verify(bytes.fromhex(case["data"]), pub)
+def test_seven_vector_is_bound_to_an_exchange_and_rebuilds() -> None:
+    inputs = SEVEN["inputs"]
+    data, result = rebuild(inputs)
+    assert data == assemble(SEVEN)
+    assert result.verified.envelope.to_bytes().hex() == SEVEN["header_envelope"]
+    report = verify(data, ISSUER)
+    assert report.verified.header.exchange == bytes.fromhex(inputs["exchange"])
+    assert report.verified.header.to_payload() == from_typed(SEVEN["header"])
+    assert (report.count, report.verified.digest.hex()) == (7, SEVEN["header_digest"])
+
+
+def _file_check(full: bool) -> Any:
+    return lambda data: verify(data, ISSUER, full=full)
+
+
+@pytest.mark.parametrize("case", SMALL["rejected"]["cases"], ids=lambda c: c["desc"])
+def test_small_vector_rejected(case: dict[str, Any]) -> None:
+    data = edited(bytes.fromhex(SMALL[case["base"]]), case)
+    if case["base"] == "header_envelope":
+        assert error_code(lambda d: verify_header(d, ISSUER), data) == case["want_error"]
+        return
+    assert case["base"] in ("file", "blinded_file")
+    assert error_code(_file_check(True), data) == case["want_error"]
+    assert error_code(_file_check(False), data) == case["want_error_structural"]
 
 
 @pytest.mark.parametrize(

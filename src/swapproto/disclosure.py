@@ -142,9 +142,10 @@ def verify_disclosure(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedDi
     header_bytes, pairs, proof = _parse(data)
     verified = verify_header(header_bytes, issuer)
     header = verified.header
-    if pairs[-1][0] >= header.count:
+    bad = pairs[0][0] if pairs[0][0] < 0 else pairs[-1][0] if pairs[-1][0] >= header.count else None
+    if bad is not None:
         raise VerificationError(
-            f"disclosed index {pairs[-1][0]} is outside a manifest of {header.count}",
+            f"disclosed index {bad} is outside a manifest of {header.count}",
             code=ErrorCode.VERIFY_RANGE,
         )
     entries = tuple(check_entry(leaf, index=i, kind=header.kind) for i, leaf in pairs)
