@@ -309,6 +309,10 @@ def test_unsigned_terms_owe_no_commits() -> None:
     assert "no withheld commits" not in {c.name for c in report.checks}
     detail = check(report, "terms signed by both parties").detail
     assert detail == "signed by: a (terms are in force only once both sign)"
+    # one message accepted: the count and its verb are singular (handshake.md §7.2)
+    assert check(report, "protocol order (commit-then-reveal)").detail == (
+        "1 message follows the protocol"
+    )
 
 
 def test_an_abort_before_signing_is_not_a_signature() -> None:
@@ -517,7 +521,7 @@ def test_rule_findings_appear_in_the_report() -> None:
     report = verify(x)
     assert failed(report) == ["rules a/pows"]
     rules = check(report, "rules a/pows")
-    assert rules.detail == "all-for-all: 1 finding(s)"
+    assert rules.detail == "all-for-all: 1 finding"
     assert len(rules.evidence) == 1
     assert rules.evidence[0].startswith("not_eligible: ")
     summary = next(s for s in report.lists if s.side == "a")

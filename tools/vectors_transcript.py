@@ -793,6 +793,11 @@ def _scenarios(run: _Run) -> dict[str, Any]:
             "`expected` (the swapproto verify --json object, handshake.md §7.5)."
         ),
         "key_seeds": {name: (bytes([s]) * 32).hex() for name, s in SEEDS.items()},
+        "nonces": {
+            "sealed": {r: nonce(f"sealed {r}").hex() for r in "ab"},
+            "aborted": {},
+            "disputed": {r: nonce(r).hex() for r in "ab"},
+        },
         "cases": {
             "sealed": _scenario(
                 "A sealed exchange (x25519): a commission co-signs both headers (signed_by), "

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, Protocol, cast
 
-from swapproto._transcript_report import Check, ListSummary, ReportBuilder
+from swapproto._transcript_report import Check, ListSummary, ReportBuilder, counted
 from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
 from swapproto.handshake import Observer
 from swapproto.manifest import VerifiedHeader, check_entry
@@ -113,7 +113,7 @@ def check_content(
             rules,
             evaluation.ok,
             f"{terms.list(list_name).rule}: "
-            + ("all rules hold" if evaluation.ok else f"{len(findings)} finding(s)"),
+            + ("all rules hold" if evaluation.ok else counted(len(findings), "finding")),
             *findings[:50],
         )
     elif why:

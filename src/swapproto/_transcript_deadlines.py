@@ -8,7 +8,7 @@ withholding (``spec/handshake.md`` §7).
 
 from __future__ import annotations
 
-from swapproto._transcript_report import ReportBuilder
+from swapproto._transcript_report import ReportBuilder, counted
 from swapproto.handshake import PARTIES, Observer
 from swapproto.terms import Terms
 
@@ -127,10 +127,7 @@ def _committed_all(observer: Observer, role: str) -> bool:
 def _detail(failures: list[str], passed: str, noun: str, what: str) -> str:
     """The check's detail: ``passed`` if nothing failed, else how many ``noun`` failed
     and how (``1 commit dated after commit_by``); the evidence lines name each one."""
-    if not failures:
-        return passed
-    n = len(failures)
-    return f"{n} {noun}{'' if n == 1 else 's'} {what}"
+    return f"{counted(len(failures), noun)} {what}" if failures else passed
 
 
 def _other(role: str) -> str:

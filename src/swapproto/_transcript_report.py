@@ -14,7 +14,7 @@ from typing import Any
 
 from swapproto.hashing import fingerprint
 
-__all__ = ["STATES", "Check", "ListSummary", "ReportBuilder", "TranscriptReport"]
+__all__ = ["STATES", "Check", "ListSummary", "ReportBuilder", "TranscriptReport", "counted"]
 
 STATES = (
     "terms-proposed",
@@ -25,6 +25,11 @@ STATES = (
     "disputed",
     "aborted",
 )
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 commit``, ``2 commits``: how check details name a count (``handshake.md`` §7.2)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True, slots=True)

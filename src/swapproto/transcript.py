@@ -25,6 +25,7 @@ from swapproto._transcript_report import (
     ListSummary,
     ReportBuilder,
     TranscriptReport,
+    counted,
 )
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import SwapprotoError
@@ -186,10 +187,11 @@ def _replay(terms: Terms, messages: list[tuple[str, Message]], report: ReportBui
         refused.append(
             f"{name}: {message.type.name} seq {message.seq} never became legal (missing messages)"
         )
+    verb = "follows" if len(accepted) == 1 else "follow"
     report.add(
         "protocol order (commit-then-reveal)",
         not refused,
-        f"{len(accepted)} messages follow the protocol"
+        f"{counted(len(accepted), 'message')} {verb} the protocol"
         if not refused
         else "illegal or out-of-order moves",
         *refused,
