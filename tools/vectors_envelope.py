@@ -312,6 +312,20 @@ def _mutations() -> list[tuple[str, bytes, Sequence[str], int, str]]:
             PAYLOAD_TYPE,
         ),
         (
+            "two faults: type not allowed and payload not canonical (the payload comes first)",
+            _wire([a], type="Test", payload=loose),
+            ["alice"],
+            1,
+            "Test",
+        ),
+        (
+            "two faults: version 2 and payload not canonical (the version comes first)",
+            _wire([a], v=2, payload=loose),
+            ["alice"],
+            1,
+            PAYLOAD_TYPE,
+        ),
+        (
             "payload with a trailing byte, validly signed",
             _wire([_sig("alice", payload=PAYLOAD + b"\xc0")], payload=PAYLOAD + b"\xc0"),
             ["alice"],

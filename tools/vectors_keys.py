@@ -26,6 +26,7 @@ from swapproto.keys import (
 SEEDS = (bytes(range(32)), bytes([0xA5]) * 32)
 P25519 = 2**255 - 19
 ONE = (1).to_bytes(32, "little")
+OFF_CURVE = (2).to_bytes(32, "little")  # (y^2 - 1) / (d y^2 + 1) is not a square mod p
 P_PLUS_2 = (P25519 + 2).to_bytes(32, "little")
 ED_ORDER_8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
 X_ORDER_8 = bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
@@ -104,6 +105,7 @@ def _record_cases() -> list[dict[str, object]]:
             fmt,
         ),
         ("Ed25519 key not canonical (y = p + 2)", encode({**ed_rec, "ed25519": P_PLUS_2}), fmt),
+        ("Ed25519 key y = 2: no point has it", encode({**ed_rec, "ed25519": OFF_CURVE}), fmt),
         ("record is an array", encode([ed_rec["alg"], ed.ed25519]), fmt),
         ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
         ("truncated", good[:-1], ErrorCode.DECODE_TRUNCATED),
@@ -169,7 +171,23 @@ def _file_cases() -> list[dict[str, object]]:
             doc(signing={**base["signing"], "alg": "ed448"}),
             ErrorCode.KEY_ALGORITHM,
         ),
+        (
+            "Ed25519 key y = 2: no point has it",
+            doc(signing={**base["signing"], "ed25519": OFF_CURVE.hex()}),
+            ErrorCode.KEY_FORMAT,
+        ),
         ("name with a slash", doc(name="../party-a"), ErrorCode.KEY_FORMAT),
+        ("starts with a UTF-8 byte order mark", "\ufeff" + doc(), ErrorCode.KEY_FORMAT),
+        (
+            "algorithm an escaped lone surrogate (not JSON text)",
+            doc().replace('"alg": "ed25519"', '"alg": "\\ud800"'),
+            ErrorCode.KEY_FORMAT,
+        ),
+        (
+            "two faults: key id of another key and an unknown algorithm (the key comes first)",
+            doc(key_id=other.key_id.hex(), signing={**base["signing"], "alg": "ed448"}),
+            ErrorCode.KEY_ALGORITHM,
+        ),
         ("not JSON", "format = 1\n", ErrorCode.KEY_FORMAT),
         ("duplicate member", '{"name": "a", "name": "b"}', ErrorCode.KEY_FORMAT),
     ]
@@ -250,6 +268,14 @@ def _bundle_cases() -> list[dict[str, object]]:
         ("unknown member", doc(key_id=x.key_id.hex()), fmt),
         ("encryption section is a string", doc_text(base, enc["x25519"]), fmt),
         ("encryption section null", doc_text(base, None), fmt),
+        (
+            "two faults: key id of another key and an unknown suite (the key id comes first)",
+            doc_text(
+                {**base, "key_id": SigningKey.from_seed(SEEDS[1], ED).public_key.key_id.hex()},
+                {**enc, "suite": "p256"},
+            ),
+            ErrorCode.VERIFY_KEY_ID,
+        ),
     ]
     for desc, text, code in mutations:
         got = _error_of(lambda text=text: parse_public_key_bundle(text))  # type: ignore[misc]

@@ -60,6 +60,7 @@ _ED_Y8: Final = int.from_bytes(
 )
 # The y coordinates of the eight edwards25519 points of small order (orders 1, 2, 4, 8).
 _ED_SMALL_ORDER_Y: Final = frozenset({1, _P25519 - 1, 0, _ED_Y8, _P25519 - _ED_Y8})
+_ED_D: Final = -121665 * pow(121666, -1, _P25519) % _P25519
 
 
 def parse_alg(alg: object) -> KeyAlgorithm:
@@ -70,14 +71,22 @@ def parse_alg(alg: object) -> KeyAlgorithm:
 
 
 def _check_ed25519_point(raw: bytes) -> None:
-    """Refuse non-canonical encodings (``y >= p``) and the points of small order.
+    """Refuse non-canonical encodings (``y >= p``), ``y`` of no curve point, and the
+    points of small order.
 
     A small-order key verifies signatures that nobody made (e.g. the identity accepts
-    ``R = B, S = 1`` for every message); a non-canonical one is a second name for a key.
+    ``R = B, S = 1`` for every message); a non-canonical one is a second name for a key;
+    a ``y`` with no ``x`` (``x^2 = (y^2 - 1) / (d y^2 + 1)`` not a square) is no key
+    at all, and would verify nothing.
     """
+    p = _P25519
     y = int.from_bytes(raw, "little") & _Y_MASK
-    if y >= _P25519 or y in _ED_SMALL_ORDER_Y:
+    if y >= p or y in _ED_SMALL_ORDER_Y:
         fail("an Ed25519 public key must be a canonical point of large order")
+    yy = y * y % p
+    x2 = (yy - 1) * pow(_ED_D * yy + 1, -1, p) % p
+    if pow(x2, (p - 1) // 2, p) != 1:  # Euler's criterion; x2 = 0 only for y = +-1
+        fail("an Ed25519 public key must be a point of the curve")
 
 
 @lru_cache(maxsize=1024)

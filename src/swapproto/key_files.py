@@ -146,7 +146,15 @@ def public_key_document(
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len({k for k, _ in pairs}) != len(pairs):
         fail("duplicate member in public key file")
+    for key, value in pairs:
+        # a \ud800 escape decodes to a lone surrogate: not Unicode text, so not JSON text
+        if _has_surrogate(key) or (isinstance(value, str) and _has_surrogate(value)):
+            fail("public key file holds an escaped lone surrogate")
     return dict(pairs)
+
+
+def _has_surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def parse_public_key_document(text: str | bytes) -> tuple[str, PublicKey]:
@@ -162,6 +170,8 @@ def parse_public_key_document(text: str | bytes) -> tuple[str, PublicKey]:
 
 def parse_public_key_bundle(text: str | bytes) -> PublicKeyBundle:
     """Parse a public key file with its optional encryption key (``spec/keys.md`` §5)."""
+    if text[:1] == "\ufeff" or text[:3] == b"\xef\xbb\xbf":
+        fail("public key file starts with a byte order mark")
     try:
         doc = _PublicKeyFile.model_validate(json.loads(text, object_pairs_hook=_no_duplicates))
     except (ValueError, ValidationError, RecursionError) as exc:  # JSON, UTF-8 and schema errors
