@@ -147,6 +147,29 @@ def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None
         )
 
 
+def test_check_revision_ties_the_leaves_to_the_signed_headers(v1: Path, tmp_path: Path) -> None:
+    result = amend_manifest_file(
+        v1,
+        tmp_path / "v2.manifest",
+        tmp_path / "r.amend",
+        keys=[KEY],
+        removals=[(0, RemovalReason.TRANSFERRED)],
+        created_at=2,
+    )
+    old, new = _leaves(v1), _leaves(tmp_path / "v2.manifest")
+    check_revision(result, old, new)
+    extra = encode({"i": len(new), "k": "prisoner", "r": prisoner(99), "s": bytes(32)})
+    root, entries = ErrorCode.VERIFY_ROOT, ErrorCode.VERIFY_AMENDMENT
+    for old_leaves, new_leaves, code in (
+        (old, [*new, extra], root),  # an entry added that the signed new header does not count
+        (old[:-1], new[:-1], root),  # both versions short of their last entry
+        ([*old, extra], new, entries),  # an old entry not carried over (met first, streaming)
+    ):
+        with pytest.raises(VerificationError) as info:
+            check_revision(result, old_leaves, new_leaves)
+        assert info.value.code == code
+
+
 def test_amendment_refuses_bad_requests(v1: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError):
         amend_manifest_file(
@@ -436,3 +459,15 @@ def test_amend_reports_progress(v1: Path, tmp_path: Path) -> None:
     )
     assert seen
     assert seen[-1] == 9  # the final count: ten entries less the removed one
+
+
+def test_removal_reasons_by_value_and_unknown_ones(v1: Path, tmp_path: Path) -> None:
+    options: dict[str, Any] = {"keys": [KEY], "created_at": 2}
+    by_value = amend_manifest_file(
+        v1, tmp_path / "v2", tmp_path / "a2", removals=[(1, "deceased")], **options
+    )
+    assert by_value.removed[0].reason is RemovalReason.DECEASED
+    with pytest.raises(InputError) as info:
+        amend_manifest_file(v1, tmp_path / "v3", tmp_path / "a3", removals=[(1, "lost")], **options)
+    assert "deceased" in str(info.value)  # the known reasons are listed
+    assert not (tmp_path / "v3").exists()

@@ -575,6 +575,7 @@ def _both_ways(rows: Any, **options: Any) -> tuple[Any, Any]:
                 salt_source=options.get("salts", _salts)(),
                 parallel=parallel,
                 parallel_after=options.get("after", 5),
+                validate=False,  # the pipeline's own handling of any row is under test
             )
         except Exception as exc:  # compared below
             outcomes.append(("error", type(exc), exc.args, getattr(exc, "details", None)))
@@ -817,7 +818,9 @@ def test_parallel_build_from_csv_reports_bad_rows_with_their_lines(tmp_path: Pat
     assert serial == _csv_build(tmp_path, dup, True)
     assert serial[0] == ErrorCode.INPUT_RECORD
     assert [row["line"] for row in serial[1]["rows"]] == [1502, 2102, 2902]
-    assert "P300" in serial[1]["rows"][0]["reason"]
+    reason = serial[1]["rows"][0]["reason"]
+    assert "person_id" in reason
+    assert "P300" not in reason  # a field's name, never its value (records.md §6.2)
 
 
 def test_parallel_build_a_row_that_fails_to_encode_after_a_duplicate_id() -> None:
@@ -880,3 +883,27 @@ def test_blinding_reports_progress(tmp_path: Path) -> None:
     with path.open("rb") as src:
         write_blinded_file(src, tmp_path / "b.manifest", KEY.public_key, progress=seen.append)
     assert seen == [0]
+
+
+def test_build_refuses_a_record_every_receiver_would_reject(tmp_path: Path) -> None:
+    """The library validates what it signs unless told the rows were validated already."""
+    good, bad = prisoner(0), {**prisoner(1), "sex": "Male"}
+    options: dict[str, Any] = {
+        "kind": "prisoner",
+        "list_name": "pows",
+        "issuer": "ua",
+        "keys": [KEY],
+        "created_at": 1,
+    }
+    out = tmp_path / "refused.manifest"
+    with pytest.raises(InputError) as info:
+        build_manifest_file(out, [good, (bad, bytes(32))], **options)
+    assert info.value.code == ErrorCode.INPUT_RECORD
+    assert (info.value.details["index"], info.value.details["field"]) == (1, "sex")
+    assert "Male" not in str(info.value)
+    assert not out.exists()
+    # validate=False trusts the caller: the signed manifest then fails full verification
+    build_manifest_file(out, [good, bad], validate=False, **options)
+    with pytest.raises(VerificationError) as failed:
+        verify_manifest_file(io.BytesIO(out.read_bytes()), KEY.public_key)
+    assert failed.value.code == ErrorCode.VERIFY_MANIFEST

@@ -48,7 +48,14 @@ class Committed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Revealed(Event):
-    """A party opened its commitment: the signed header is now known."""
+    """A party opened its commitment: the signed header is now known.
+
+    ``header`` verified under the sender's policy and matches the commitment. The list
+    itself is NOT checked yet: ``content`` (``{"sealed", "sha256", "size"}``) only names
+    it. Its entries, root and rules are checked by
+    :func:`~swapproto.transcript.verify_transcript` (with the content and, when sealed,
+    a recipient's key); do not act on a reveal before that.
+    """
 
     list_name: str
     header: VerifiedHeader
@@ -57,7 +64,11 @@ class Revealed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerdictGiven(Event):
-    """A party accepted or disputed; ``matches`` says whether it saw what we saw."""
+    """A party accepted or disputed; ``matches`` says whether it saw what we saw.
+
+    ``seen`` is the digest the sender signed of the messages it saw; an acceptance with
+    ``matches`` false accepted another set of messages than this observer holds.
+    """
 
     accepted: bool
     reasons: tuple[str, ...]

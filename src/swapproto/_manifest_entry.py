@@ -57,7 +57,12 @@ def encode_entry(index: int, kind: str, record: dict[str, Any], salt: bytes) -> 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One decoded, checked manifest entry."""
+    """One decoded manifest entry, checked for form (not for authenticity).
+
+    An entry is trusted only when it comes out of a verifier that also checked it
+    against a signed root (:func:`~swapproto.disclosure.verify_disclosure`,
+    :func:`~swapproto.manifest_file.verify_manifest_file`).
+    """
 
     index: int
     kind: str
@@ -66,7 +71,12 @@ class Entry:
 
 
 def decode_entry(leaf: bytes) -> Entry:
-    """Decode leaf bytes into an entry, checking canonical form and entry structure."""
+    """Decode leaf bytes into an entry, checking canonical form and entry structure.
+
+    The record is not checked against its kind (:func:`check_entry` does that) and the
+    leaf against no root. Raises :class:`~swapproto.errors.VerificationError`
+    (``verify.manifest_invalid``).
+    """
     value = decode(leaf, limits=ENTRY_LIMITS)
     if type(value) is not dict or list(value) != _ENTRY_KEYS:
         raise invalid("an entry must be a map with exactly the keys i, k, r, s")

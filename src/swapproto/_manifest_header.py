@@ -89,7 +89,12 @@ class ManifestHeader:
 
     @classmethod
     def from_payload(cls, value: object) -> ManifestHeader:
-        """Parse a *verified* payload value; raises on any structural problem."""
+        """Parse a *verified* payload value; raises on any structural problem.
+
+        Raises :class:`~swapproto.errors.VerificationError` (``verify.manifest_invalid``).
+        Parsing is not verifying: for a header from outside use :func:`verify_header`,
+        which checks the signatures first and calls this on what they cover.
+        """
         if type(value) is not dict or set(value) != _HEADER_KEYS:
             raise invalid("header fields are not exactly those of format 1")
         # type first: True == 1, and would be a second signed encoding of format 1
@@ -160,7 +165,11 @@ def header_digest(payload_bytes: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class VerifiedHeader:
-    """A header whose envelope verified under the issuer's policy."""
+    """A header whose envelope verified under the issuer's policy.
+
+    ``header`` is the parsed payload, ``envelope`` the signed envelope as received and
+    ``verified`` the envelope check's result (signer key ids, exact payload bytes).
+    """
 
     header: ManifestHeader
     envelope: SignedEnvelope
@@ -188,7 +197,15 @@ def signers_policy(keys: Iterable[SigningKey]) -> RolePolicy:
 def verify_header(
     envelope: SignedEnvelope | bytes, issuer: PublicKey | RolePolicy
 ) -> VerifiedHeader:
-    """Verify a header envelope's signatures, then parse the payload it signed."""
+    """Verify a header envelope's signatures, then parse the payload it signed.
+
+    ``issuer`` is one public key (threshold 1) or a role policy. Raises
+    :class:`~swapproto.errors.DecodeError` for malformed envelope bytes,
+    :class:`~swapproto.errors.ThresholdError` when ``issuer`` did not sign,
+    :class:`~swapproto.errors.VerificationError` for another payload type
+    (``verify.wrong_payload_type``) or a malformed header (``verify.manifest_invalid``). The
+    header says which list this is; the caller checks that it is the list expected.
+    """
     env = envelope if isinstance(envelope, SignedEnvelope) else SignedEnvelope.from_bytes(envelope)
     verified = verify_envelope(env, role_policy_for(issuer), payload_type=HEADER_TYPE)
     return VerifiedHeader(ManifestHeader.from_payload(verified.value), env, verified)

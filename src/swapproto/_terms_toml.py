@@ -154,7 +154,16 @@ def _toml_list(doc: _TomlList, where: str) -> ListTerms:
 
 
 def terms_from_toml(text: str, *, load_key: KeyLoader) -> Terms:
-    """Terms from TOML text; ``load_key`` resolves each key file named in it."""
+    """Terms from TOML text; ``load_key`` resolves each key file named in it.
+
+    ``load_key(path, where)`` (a :data:`KeyLoader`) receives each key path exactly as
+    written in the TOML and the TOML key naming it (``"parties.a.keys[0]"``, for
+    messages), and returns a :class:`~swapproto.terms.PinnedKey`: the signing key and,
+    for a role that receives sealed lists, its encryption key. Keys held in memory
+    work too, e.g. ``lambda path, where: PinnedKey(keys[path].public_key, ...)``;
+    :func:`compile_terms` loads public key files relative to the TOML file. Raises as
+    :func:`compile_terms` does (errors from ``load_key`` propagate).
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

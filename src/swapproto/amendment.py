@@ -18,6 +18,7 @@ from typing import Any, Final
 from swapproto.encoding import DecodeLimits, decode, encode
 from swapproto.envelope import SignedEnvelope, sign_envelope, verify_envelope
 from swapproto.errors import DecodeError, ErrorCode, InputError, VerificationError
+from swapproto.hashing import digest_equal
 from swapproto.keys import PublicKey, RolePolicy, SigningKey
 from swapproto.manifest import (
     VerifiedHeader,
@@ -26,7 +27,7 @@ from swapproto.manifest import (
     signers_policy,
     verify_header,
 )
-from swapproto.merkle import verify_consistency
+from swapproto.merkle import StreamingRootBuilder, verify_consistency
 from swapproto.records import record_id
 
 __all__ = [
@@ -64,7 +65,7 @@ class AmendmentMode(StrEnum):
 
 
 class RemovalReason(StrEnum):
-    """Why an entry left the list."""
+    """Why an entry left the list (signed with each :class:`Removal`)."""
 
     RELEASED_EARLIER = "released_earlier"
     DECEASED = "deceased"
@@ -74,7 +75,10 @@ class RemovalReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """One removed entry of version n, with its record id and the signed reason."""
+    """One removed entry of version n, with its record id and the signed reason.
+
+    ``index`` is the entry's 0-based index in version n.
+    """
 
     index: int
     record_id: str
@@ -87,7 +91,13 @@ class Removal:
 
 @dataclass(frozen=True, slots=True)
 class VerifiedAmendment:
-    """An amendment whose three signatures and links verified."""
+    """An amendment whose three signatures and links verified.
+
+    ``previous`` and ``current`` are the verified headers of versions n and n+1 (their
+    ``digest`` names those exact versions); ``removed`` is ascending by index; ``cites``
+    is the message id of the commit the amendment answers to, or None for a list bound
+    to no exchange.
+    """
 
     previous: VerifiedHeader
     current: VerifiedHeader
@@ -127,7 +137,17 @@ def make_amendment(
     removed: Iterable[Removal] = (),
     cites: bytes | None = None,
 ) -> bytes:
-    """Sign the link from version n to n+1 and bundle the three envelopes."""
+    """Sign the link from version n to n+1 and bundle the three envelopes.
+
+    Low level: :func:`swapproto.amendment_file.amend_manifest_file` writes version n+1
+    and calls this. Both header envelopes must be signed by every one of ``keys``
+    (else :class:`~swapproto.errors.ThresholdError`); ``consistency`` is the RFC 9162
+    consistency proof an ``append`` amendment carries; ``removed`` what a ``revise``
+    amendment lists. Raises :class:`~swapproto.errors.InputError` when a list bound to
+    an exchange is amended without ``cites`` (:func:`require_citation`). Nothing checks
+    here that the mode's evidence holds: verify the result with
+    :func:`verify_amendment`.
+    """
     issuer = signers_policy(keys)
     prev = verify_header(previous_header, issuer)
     cur = verify_header(current_header, issuer)
@@ -202,7 +222,26 @@ def _check_link(prev: VerifiedHeader, cur: VerifiedHeader) -> None:
 
 
 def verify_amendment(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedAmendment:
-    """Verify an amendment file: signatures, the version link and the mode's evidence."""
+    """Verify an amendment file: signatures, the version link and the mode's evidence.
+
+    ``issuer`` is the issuer's public key or role policy; both headers and the
+    amendment itself must meet it. Returns a :class:`VerifiedAmendment`; raises
+    :class:`~swapproto.errors.VerificationError` (``verify.amendment_invalid`` for a
+    malformed file, a broken link, a changed exchange, issuer, list or kind, or a
+    missing citation; :class:`~swapproto.errors.ThresholdError` for a signature that
+    does not meet ``issuer``; :class:`~swapproto.errors.ProofError` for an ``append``
+    whose consistency proof fails) or :class:`~swapproto.errors.DecodeError` for a
+    malformed header envelope.
+
+    Security: this says only that the issuer signed a link between two versions. It
+    does not say that the manifest files you hold are those versions: compare their
+    verified header digests with ``result.previous.digest`` and
+    ``result.current.digest``. For a ``revise`` amendment only the counts are checked
+    here; that the kept entries really were kept needs both private views
+    (:func:`check_revision`). ``cites`` is not checked against any exchange (the
+    ``swapproto check --exchange`` command does that), and ``created_at`` is not
+    compared: version n+1 may claim an earlier time than version n.
+    """
     value = _parse_file(data)
     policy = role_policy_for(issuer)
     prev = verify_header(value["previous"], policy)
@@ -245,12 +284,21 @@ def check_revision(
 ) -> None:
     """With both private views, check that a revision kept every entry not removed.
 
-    Old entries not removed must appear first in the new version, in order, with the
-    same kind, record and salt (their index changes); removed entries' ids must match.
+    The leaves are first tied to the signed headers: the old leaves must be exactly
+    ``amendment.previous``'s (their count and Merkle root), the new ones exactly
+    ``amendment.current``'s, additions included (``verify.root_mismatch`` otherwise).
+    Then old entries not removed must appear first in the new version, in order, with
+    the same kind, record and salt (their index changes), and removed entries' ids must
+    match (``verify.amendment_invalid`` naming the first entry that breaks this;
+    ``verify.manifest_invalid`` for a leaf that is not a canonical entry). Entries are
+    not schema-checked here: :func:`swapproto.manifest_file.verify_manifest_file` does
+    that.
     """
+    old_tree, new_tree = StreamingRootBuilder(), StreamingRootBuilder()
     removed = {r.index: r for r in amendment.removed}
     new_iter = iter(new_leaves)
     for old_index, old_leaf in enumerate(old_leaves):
+        old_tree.add_leaf(old_leaf)
         old = decode_entry(old_leaf)
         if old_index in removed:
             if removed[old_index].record_id != record_id(old.kind, old.record):
@@ -259,6 +307,18 @@ def check_revision(
         new_leaf = next(new_iter, None)
         if new_leaf is None:
             raise _invalid(f"entry {old_index} is missing from the new version")
+        new_tree.add_leaf(new_leaf)
         new = decode_entry(new_leaf)
         if (new.kind, new.record, new.salt) != (old.kind, old.record, old.salt):
             raise _invalid(f"entry {old_index} changed without being removed")
+    new_tree.add_leaves(new_iter)  # the additions
+    for tree, verified, which in (
+        (old_tree, amendment.previous, "old"),
+        (new_tree, amendment.current, "new"),
+    ):
+        header = verified.header
+        if tree.size != header.count or not digest_equal(tree.root(), header.root):
+            raise VerificationError(
+                f"the {which} leaves are not those of the signed {which} header",
+                code=ErrorCode.VERIFY_ROOT,
+            )

@@ -35,6 +35,15 @@ from swapproto.tabular import RowReport, TableFormat, iter_records, open_table
 __all__ = ["amend_manifest_file"]
 
 
+def _reason(reason: RemovalReason | str) -> RemovalReason:
+    """A removal reason, given as the enum or its value (``"deceased"``)."""
+    try:
+        return RemovalReason(reason)
+    except (ValueError, TypeError):
+        known = ", ".join(r.value for r in RemovalReason)
+        raise InputError(f"unknown removal reason {str(reason)[:40]!r} (one of {known})") from None
+
+
 def _carried(
     reader: ManifestReader,
     verified: VerifiedHeader,
@@ -79,7 +88,7 @@ def amend_manifest_file(
     keys: Sequence[SigningKey],
     additions: Path | None = None,
     mapping: Mapping[str, str] | None = None,
-    removals: Sequence[tuple[int, RemovalReason]] = (),
+    removals: Sequence[tuple[int, RemovalReason | str]] = (),
     created_at: int,
     overwrite: bool = False,
     cites: bytes | None = None,
@@ -87,11 +96,27 @@ def amend_manifest_file(
 ) -> VerifiedAmendment:
     """Write version n+1 of ``current`` and the signed amendment linking the two.
 
-    Without removals the amendment is append-only and carries a consistency proof.
-    ``cites`` (the id of the commit that carried the list's statement) is required
-    when the list is bound to an exchange.
+    ``current`` (version n) must be signed by every one of ``keys`` (the issuer's), else
+    :class:`~swapproto.errors.ThresholdError`; it is verified in full (header, every
+    entry, root) while its kept entries are carried over. ``removals`` are
+    ``(0-based entry index, reason)`` pairs, the reason a :class:`RemovalReason` or its
+    value (``"deceased"``; anything else raises ``InputError``);
+    ``additions`` is a CSV or JSON Lines file of records to append (``mapping`` renames
+    its columns, as ``--map`` does), validated like ``manifest build`` input. New
+    entries get fresh salts from the OS CSPRNG. Without removals the amendment is
+    append-only and carries a consistency proof. ``cites`` (the id of the commit that
+    carried the list's statement) is required when the list is bound to an exchange.
+    Returns the amendment as :func:`~swapproto.amendment.verify_amendment` sees it.
+
+    Both files are written atomically (nothing is left on error); an existing ``out``
+    or ``amendment_out`` is refused unless ``overwrite``. Raises
+    :class:`~swapproto.errors.InputError` (``input.invalid`` for nothing to amend, an
+    index outside version n, an index listed twice or a missing ``cites``;
+    ``input.io`` for files; ``input.invalid_record``/``input.duplicate`` for bad
+    additions) and :class:`~swapproto.errors.VerificationError` for a version n that
+    does not verify.
     """
-    removal_map = dict(removals)
+    removal_map = {index: _reason(reason) for index, reason in removals}
     if len(removal_map) != len(removals):
         raise InputError("an entry is listed for removal twice")
     if additions is None and not removal_map:
@@ -132,6 +157,7 @@ def amend_manifest_file(
                 keep_hashes=not removal_map,
                 overwrite=overwrite,
                 progress=progress,
+                validate=False,  # carried entries passed check_entry; additions the importer
             )
     mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
     proof: tuple[bytes, ...] = ()

@@ -46,7 +46,13 @@ _KEYS: Final = ["format", "header", "leaves", "proof"]
 
 @dataclass(frozen=True, slots=True)
 class VerifiedDisclosure:
-    """A disclosure whose header signature, entries and proof all verified."""
+    """A disclosure whose header signature, entries and proof all verified.
+
+    ``verified`` is the manifest's signed header (``verified.header`` says which list:
+    issuer, list name, kind, exchange, version; ``verified.digest`` names that exact
+    version); ``entries`` are the disclosed entries, ascending by index, each checked
+    against the kind's schema.
+    """
 
     verified: VerifiedHeader
     entries: tuple[Entry, ...]
@@ -55,9 +61,18 @@ class VerifiedDisclosure:
 def make_disclosure(header_bytes: bytes, tree: MerkleTree, leaves: dict[int, bytes]) -> bytes:
     """Encode a disclosure of ``leaves`` (index -> leaf bytes) from a manifest's tree.
 
-    Refuses (``VerificationError``, ``verify.root_mismatch``) a tree whose size or root
-    differs from the header's count and root: such a disclosure could never verify
-    (``spec/manifest.md`` §6). The header's signature is not checked here.
+    ``header_bytes`` is the manifest's header envelope
+    (:attr:`~swapproto.manifest_file.ManifestReader.header_bytes`); ``tree`` and
+    ``leaves`` come from :func:`collect_for_disclosure`. One leaf gives an RFC 9162
+    audit path, several a shared multi-proof.
+
+    Raises :class:`~swapproto.errors.VerificationError` (``verify.root_mismatch``; a
+    :class:`~swapproto.errors.ProofError` for a root that differs) when the tree's size
+    or root differs from the header's count and root: such a disclosure could never
+    verify (``spec/manifest.md`` §6); :class:`~swapproto.errors.InputError` when
+    ``leaves`` is empty or holds a leaf that is not in ``tree``. The header's signature
+    is not checked here: the issuer's own tools may disclose from an unverified file,
+    and every checker verifies with :func:`verify_disclosure`.
     """
     if not leaves:
         raise InputError("nothing to disclose: name at least one entry")
@@ -130,7 +145,13 @@ def _parse(data: bytes) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
 
 
 def disclosure_issuer(data: bytes) -> str:
-    """The issuer a disclosure *claims*, to pick the policy that must then verify it."""
+    """The issuer a disclosure *claims*, to pick the policy that must then verify it.
+
+    UNTRUSTED: nothing is verified here. Use the name only to choose which policy to
+    pass to :func:`verify_disclosure`, never as a fact. Raises
+    :class:`~swapproto.errors.VerificationError` (``verify.disclosure_invalid``) or
+    :class:`~swapproto.errors.DecodeError` for bytes that are not a disclosure.
+    """
     header_bytes, _, _ = _parse(data)
     return ManifestHeader.from_payload(
         SignedEnvelope.from_bytes(header_bytes).unverified_value()
@@ -138,7 +159,25 @@ def disclosure_issuer(data: bytes) -> str:
 
 
 def verify_disclosure(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedDisclosure:
-    """Verify a disclosure: header signature, each entry, then the proof to the root."""
+    """Verify a disclosure: header signature, each entry, then the proof to the root.
+
+    ``issuer`` is the issuer's public key, or its role policy (for an exchange:
+    ``terms.trust_policy().role("a")``; k-of-n for a commission). Returns the
+    :class:`VerifiedDisclosure`; raises :class:`~swapproto.errors.VerificationError`:
+    ``verify.disclosure_invalid`` for a malformed disclosure (a
+    :class:`~swapproto.errors.DecodeError` for a malformed header envelope in it),
+    :class:`~swapproto.errors.ThresholdError` when the header is not signed by
+    ``issuer``, ``verify.out_of_range`` or ``verify.manifest_invalid`` for a bad
+    entry, and :class:`~swapproto.errors.ProofError` when the proof does not lead to the
+    signed root.
+
+    Security: a disclosure proves only "on *some* list this issuer signed". Check which
+    list before relying on it: ``result.verified.header`` (``list_name``, ``kind``,
+    ``exchange``, ``version``), or tie it to an exchange by comparing
+    ``result.verified.digest`` with the revealed header's digest
+    (:meth:`swapproto.handshake.Observer.revealed_header`). A later amendment may have
+    removed the entry; this function cannot know.
+    """
     header_bytes, pairs, proof = _parse(data)
     verified = verify_header(header_bytes, issuer)
     header = verified.header
@@ -160,7 +199,15 @@ def verify_disclosure(data: bytes, issuer: PublicKey | RolePolicy) -> VerifiedDi
 def collect_for_disclosure(
     leaves: Iterable[bytes], wanted: Iterable[int]
 ) -> tuple[MerkleTree, dict[int, bytes]]:
-    """Hash every leaf of a manifest into a tree, keeping the wanted leaves' bytes."""
+    """Hash every leaf of a manifest into a tree, keeping the wanted leaves' bytes.
+
+    ``leaves`` are a manifest's leaves in order, typically
+    ``ManifestReader(stream).leaves(count)``; ``wanted`` are 0-based entry indices. The
+    result feeds :func:`make_disclosure`, which refuses a tree that does not match the
+    signed header. Nothing here verifies the leaves. Raises
+    :class:`~swapproto.errors.VerificationError` (``verify.out_of_range``) for a
+    wanted index past the last leaf.
+    """
     want = set(wanted)
     kept: dict[int, bytes] = {}
     hashes: list[bytes] = []

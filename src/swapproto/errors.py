@@ -6,6 +6,11 @@ contract: scripts and other implementations match on them, so a code is never
 renamed or reused for another meaning (see ``spec/errors.md``).
 
 Messages never contain secret material (keys, salts, passphrases, sealed content).
+
+The sealing errors (:class:`~swapproto.sealing.SealingError`,
+:class:`~swapproto.sealing.SealedDataError`, a :class:`VerificationError`, and
+:class:`~swapproto.sealing.NotARecipientError`) are defined in :mod:`swapproto.sealing`;
+they and every class here are re-exported from :mod:`swapproto`.
 """
 
 from __future__ import annotations

@@ -87,7 +87,16 @@ class ExchangeDir:
         return target
 
     def terms(self) -> Terms:
-        """The terms proposal stored in the directory."""
+        """The terms proposal stored in the directory.
+
+        UNTRUSTED: the file is unsigned, and whoever can write to the directory can
+        replace it (together with messages signed for those terms). Before relying on
+        it, compare its :attr:`~swapproto.terms.Terms.fingerprint` with the fingerprint
+        read aloud when the terms were agreed, or use terms compiled from your own copy.
+        Raises :class:`~swapproto.errors.InputError` for a missing or unreadable file
+        and :class:`~swapproto.errors.DecodeError`/:class:`~swapproto.errors.PolicyError`
+        for one that is not valid terms.
+        """
         target = self.require().path / TERMS_FILE
         limit = TERMS_LIMITS.max_input
         data = _read_regular(target, limit)
@@ -310,7 +319,14 @@ class Opening:
 
 @dataclass(frozen=True, slots=True)
 class RecipientOpener:
-    """Opens sealed reveals with one recipient's decryption key (for verification)."""
+    """Opens sealed reveals with one recipient's decryption key (for verification).
+
+    The :class:`~swapproto.transcript.Opener` that
+    :func:`~swapproto.transcript.verify_transcript` takes: ``RecipientOpener(
+    load_key_bundle("keys/tr.key"))``, or ``RecipientOpener(KeyBundle(signing,
+    decryption))`` for keys in memory. The signing key tells the verifier whose lists
+    it should expect to be unable to open (its own).
+    """
 
     bundle: KeyBundle
 
@@ -323,7 +339,14 @@ class RecipientOpener:
         return frozenset(ids)
 
     def reader(self, src: BinaryIO, exchange_id: bytes, list_name: str) -> BinaryIO:
-        """A plaintext stream of the sealed content, authenticated chunk by chunk."""
+        """A plaintext stream of the sealed content, authenticated chunk by chunk.
+
+        The whole content is authentic only once a read returns ``b""`` without error
+        (:class:`~swapproto.sealing.SealedReader`). Raises
+        :class:`~swapproto.errors.InputError` (``key.bad_format``) if the bundle holds no
+        decryption key, :class:`~swapproto.sealing.NotARecipientError` if the content
+        is not sealed to it, :class:`~swapproto.sealing.SealedDataError` otherwise.
+        """
         if self.bundle.decryption is None:
             raise InputError("this key file holds no decryption key", code=ErrorCode.KEY_FORMAT)
         context = SealingContext(exchange_id, list_name, MessageType.REVEAL.value)

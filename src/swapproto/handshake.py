@@ -7,7 +7,11 @@ passed in. Every legal move is one row of :data:`TRANSITIONS`, which does not kn
 which side is local, so both sides are checked by the same rules. An illegal move
 raises :class:`~swapproto.errors.LocalProtocolError` (ours) or
 :class:`~swapproto.errors.RemoteProtocolError` (theirs) and leaves the object in the
-terminal ``ERROR`` state.
+terminal error state: its ``errored`` attribute is set and every later call raises
+(the parties' :meth:`~Observer.phase` keeps its last value).
+
+The handshake checks messages, signatures and commitments, not the revealed lists:
+those are checked by :func:`swapproto.transcript.verify_transcript`.
 """
 
 from __future__ import annotations
@@ -80,7 +84,14 @@ class _Side:
 
 
 class Observer:
-    """Follows one exchange's messages and checks every rule; holds no keys."""
+    """Follows one exchange's messages and checks every rule; holds no keys.
+
+    ``terms`` must be the agreed terms, obtained out of band (their
+    :attr:`~swapproto.terms.Terms.fingerprint` compared with the one read aloud):
+    every signature is checked against the keys they pin. Attributes: ``terms``,
+    ``exchange_id``, ``events`` (every event so far, in order) and ``errored`` (true
+    once a protocol error was raised; the object then refuses everything).
+    """
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
@@ -143,7 +154,14 @@ class Observer:
 
     # applying messages
     def receive(self, data: bytes | SignedEnvelope) -> list[Event]:
-        """Verify and apply a message from the network; raises ``RemoteProtocolError``."""
+        """Verify and apply a message from the network; return the events it caused.
+
+        Any problem, from bytes that do not parse or signatures that do not meet the
+        sender's policy to a move the protocol forbids, raises
+        :class:`~swapproto.errors.RemoteProtocolError` (the underlying error's code in
+        ``exc.details["cause"]`` when there is one) and is terminal for this object.
+        Another copy of a message already applied returns ``[]``.
+        """
         return self._guarded(
             RemoteProtocolError, lambda: self._apply(self._parse(data, RemoteProtocolError))
         )
@@ -410,8 +428,14 @@ def _check_opening(
 class Party(Observer):
     """An observer that also makes ``role``'s moves, signed with ``keys``.
 
-    Each ``make`` method checks the move against the same table the peer is checked
-    by, signs it, applies it locally and returns the envelope to send.
+    Each move method (:meth:`sign_terms`, :meth:`commit`, :meth:`reveal`,
+    :meth:`verdict`, :meth:`abort`) checks the move against the same table the peer is
+    checked by, signs it, applies it locally and returns the envelope to send; the
+    peer's messages go to :meth:`receive`. An illegal move raises
+    :class:`~swapproto.errors.LocalProtocolError` and is terminal for this object
+    (:meth:`check_move` asks first without that cost). The constructor raises
+    ``LocalProtocolError`` if ``role`` is not ``a`` or ``b`` or a key is not one of
+    the role's keys in ``terms``.
     """
 
     def __init__(self, terms: Terms, role: str, keys: Sequence[SigningKey]) -> None:
@@ -482,8 +506,18 @@ class Party(Observer):
     ) -> SignedEnvelope:
         """Commit to a signed manifest header (by its digest) with a fresh 32-byte nonce.
 
-        ``statement`` is the completeness statement (:func:`completeness_statement`)
-        under ``all-for-all``, and ``None`` under every other rule; it is dated ``now``.
+        ``header_digest`` is :attr:`~swapproto.manifest.VerifiedHeader.digest` of the
+        list's header, verified under this role's policy; verify the whole manifest
+        first (:func:`~swapproto.manifest_file.verify_manifest_file`), since a list that
+        fails verification cannot be taken back after the commit. ``statement`` is the
+        completeness statement (:func:`completeness_statement`) under ``all-for-all``,
+        and ``None`` under every other rule; it is dated ``now``.
+
+        Security: ``nonce`` must be 32 bytes from ``secrets.token_bytes(32)``, secret
+        until :meth:`reveal` and never reused: it is what hides the list from the other
+        party until both have committed. Keep it durably
+        (:class:`~swapproto.exchange_dir.Opening`); without it the commit cannot be
+        opened.
         """
 
         def body() -> dict[str, Any]:
@@ -498,7 +532,19 @@ class Party(Observer):
     def reveal(
         self, list_name: str, header: bytes, *, nonce: bytes, content: dict[str, Any], now: int
     ) -> SignedEnvelope:
-        """Open the commitment for ``list_name``; refused until both parties committed."""
+        """Open the commitment for ``list_name``; refused until both parties committed.
+
+        ``header`` is the manifest's header envelope bytes
+        (:attr:`~swapproto.manifest_file.ManifestReader.header_bytes`) and ``nonce`` the
+        commit's. ``content`` names the list as published: ``{"sealed": bool, "sha256":
+        32-byte SHA-256 of the published bytes, "size": their length}``, where the
+        published bytes are the manifest file sealed with
+        :func:`~swapproto.sealing.seal_stream` to ``terms.recipients_for(list_name,
+        role)`` under ``SealingContext(exchange_id, list_name, MessageType.REVEAL.value)``
+        when ``terms.sealed``, else the file itself.
+        :meth:`~swapproto.exchange_dir.ExchangeDir.store_content` does all of this and
+        returns the dict.
+        """
         commits = [m.id for s in self._sides.values() for m in s.commits.values()]
         body = {"content": content, "header": header, "list": list_name, "nonce": nonce}
         return self._make(MessageType.REVEAL, lambda: body, now=now, deps=commits)

@@ -351,7 +351,7 @@ class ManifestBuilder:
         first = self._ids.setdefault(rid, index)
         if first != index:
             raise InputError(
-                f"record id {rid!r} appears at entries {first} and {index}",
+                f"record id ({self._id_field}) of entry {index} repeats entry {first}'s",
                 code=ErrorCode.INPUT_DUPLICATE,
                 indices=(first, index),
             )

@@ -22,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from swapproto import records
 from swapproto._manifest_parallel import PARALLEL_AFTER, EntryPipeline
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError, VerificationError
@@ -73,6 +74,9 @@ def _corrupt(message: str, **details: Any) -> VerificationError:
     return VerificationError(message, code=ErrorCode.VERIFY_MANIFEST, **details)
 
 
+_REPLACE: Final = "(replace it with --force, or overwrite=True in the API)"
+
+
 @contextmanager
 def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
     """Write ``path`` via a 0600 temporary sibling that is synced and renamed on success.
@@ -82,7 +86,7 @@ def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise InputError(f"{path} exists (use --force to replace it)", code=ErrorCode.INPUT_IO)
+        raise InputError(f"{path} exists {_REPLACE}", code=ErrorCode.INPUT_IO)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -101,9 +105,7 @@ def atomic_writer(path: Path, *, overwrite: bool = False) -> Iterator[BinaryIO]:
                     os.link(tmp, path)
                     os.unlink(tmp)
             except FileExistsError:
-                raise InputError(
-                    f"{path} exists (use --force to replace it)", code=ErrorCode.INPUT_IO
-                ) from None
+                raise InputError(f"{path} exists {_REPLACE}", code=ErrorCode.INPUT_IO) from None
             except OSError as exc:
                 raise InputError(
                     f"cannot write {path}: {exc.strerror}", code=ErrorCode.INPUT_IO
@@ -121,7 +123,16 @@ class ManifestReader:
     """Reads a manifest file from a binary stream, header first, entries lazily.
 
     Nothing read here is trusted until :meth:`verify_header` has checked the header's
-    signatures; entries are trusted only once the root they hash to matches.
+    signatures; entries are trusted only once the root they hash to matches (which
+    :func:`verify_manifest_file` checks; this reader does not).
+
+    Attributes: ``view`` (:class:`View`), ``header_bytes`` (the header envelope's exact
+    bytes, what :func:`~swapproto.disclosure.make_disclosure` and
+    :meth:`~swapproto.handshake.Party.reveal` take) and ``envelope`` (the parsed,
+    unverified :class:`~swapproto.envelope.SignedEnvelope`). The constructor reads the
+    header and raises :class:`~swapproto.errors.VerificationError`
+    (``verify.manifest_invalid``) for a stream that is not a manifest file, or a
+    :class:`~swapproto.errors.DecodeError` for a malformed header envelope.
     """
 
     def __init__(self, stream: BinaryIO) -> None:
@@ -163,11 +174,21 @@ class ManifestReader:
         return ManifestHeader.from_payload(self.envelope.unverified_value())
 
     def verify_header(self, issuer: PublicKey | RolePolicy) -> VerifiedHeader:
-        """Verify the header envelope against the issuer's key or policy."""
+        """Verify the header envelope against the issuer's key or policy.
+
+        Raises :class:`~swapproto.errors.ThresholdError` if ``issuer`` did not sign it
+        (or :class:`~swapproto.errors.VerificationError` for another payload type or a
+        malformed header). The entries are not checked: see :func:`verify_manifest_file`.
+        """
         return verify_header(self.envelope, issuer)
 
     def leaves(self, count: int) -> Iterator[bytes]:
-        """Yield ``count`` framed leaves (private view), then require end of file."""
+        """Yield ``count`` framed leaves (private view), then require end of file.
+
+        UNVERIFIED: the leaves are the file's bytes, not yet hashed against any root.
+        Raises :class:`~swapproto.errors.VerificationError` (``verify.manifest_invalid``)
+        for a truncated or over-long file or a blinded view.
+        """
         if self.view is not View.PRIVATE:
             raise _corrupt("a blinded manifest holds no entries")
         for index in range(count):
@@ -185,7 +206,10 @@ class ManifestReader:
         self._require_end()
 
     def leaf_hashes(self, count: int) -> Iterator[bytes]:
-        """Yield ``count`` leaf hashes (blinded view), then require end of file."""
+        """Yield ``count`` leaf hashes (blinded view), then require end of file.
+
+        UNVERIFIED, as :meth:`leaves`.
+        """
         if self.view is not View.BLINDED:
             raise _corrupt("a private manifest holds entries, not leaf hashes")
         for index in range(count):
@@ -229,6 +253,7 @@ def build_manifest(
     spool_dir: Path | None = None,
     parallel: bool | None = None,
     parallel_after: int = PARALLEL_AFTER,
+    validate: bool = True,
 ) -> BuildResult:
     """Build and sign a private-view manifest, writing it to ``out``.
 
@@ -236,6 +261,23 @@ def build_manifest(
     ``(record, salt)`` pairs that keep their salt. Entries are spooled to a temporary
     file (in ``spool_dir``) until the header is signed, since the header comes first.
     With ``keep_hashes`` the leaf hashes are returned too (for consistency proofs).
+    Every one of ``keys`` signs the header (for a k-of-n role, pass at least k of its
+    keys); the returned :class:`BuildResult` holds the header as verified against them.
+
+    Every record is checked as a canonical value of ``kind``
+    (:func:`~swapproto.records.validate_canonical`) before it is signed: a record that
+    every receiver's full verification would reject raises
+    :class:`~swapproto.errors.InputError` (``input.invalid_record``, with the row's
+    ``index`` and the ``field``) and nothing is written. ``validate=False`` skips that
+    check, only for rows that were validated already (the CSV/JSON Lines importer's,
+    entries read from a verified manifest). Also raises ``InputError``
+    (``input.duplicate``) for a repeated record id, (``input.invalid``) for a bad label
+    and (``input.unknown_kind``) for an unregistered ``kind``; a repeated identity under
+    another id is a warning in the result, not an error.
+
+    Security: ``salt_source`` must stay the OS CSPRNG outside tests. Salts hide each
+    record behind the hashes a disclosure reveals; predictable salts let anyone holding
+    a disclosure guess the other entries' records.
 
     After ``parallel_after`` entries the rest of the build may move to a worker process
     (:mod:`swapproto._manifest_parallel`): the same bytes and the same errors, but the
@@ -269,7 +311,7 @@ def build_manifest(
         after = parallel_after if use else None
         entries = EntryPipeline(builder, spool, _frame, after=after, wait=parallel is True)
         try:
-            _add_rows(entries, rows, progress)
+            _add_rows(entries, _validated(rows, kind) if validate else rows, progress)
         finally:
             entries.close()
         envelope = builder.sign(keys, created_at=created_at)
@@ -302,6 +344,21 @@ def _add_rows(
     entries.finish()
 
 
+def _validated(
+    rows: Iterable[dict[str, Any] | SaltedRecord], kind: str
+) -> Iterator[dict[str, Any] | SaltedRecord]:
+    """``rows``, each checked as a canonical record of ``kind`` on its way."""
+    check = records.get_kind(kind).plan.check
+    for index, row in enumerate(rows):
+        try:
+            check(row[0] if type(row) is tuple else row)
+        except InputError as exc:
+            raise InputError(
+                f"row {index}: {exc.args[0]}", code=exc.code, index=index, **exc.details
+            ) from None
+        yield row
+
+
 def _cpus() -> int:
     """CPUs this process may run on."""
     try:
@@ -317,7 +374,13 @@ def build_manifest_file(
     overwrite: bool = False,
     **options: Any,
 ) -> BuildResult:
-    """:func:`build_manifest` into ``path``, atomically: on any error nothing is written."""
+    """:func:`build_manifest` into ``path``, atomically: on any error nothing is written.
+
+    ``options`` are :func:`build_manifest`'s keyword arguments (``kind``, ``list_name``,
+    ``issuer``, ``keys``, ``created_at`` are required); its caveats apply (records are
+    validated unless ``validate=False``; salts must come from the OS CSPRNG). An
+    existing ``path`` is refused (``InputError``, ``input.io``) unless ``overwrite``.
+    """
     path = Path(path)
     with atomic_writer(path, overwrite=overwrite) as out:
         result = build_manifest(out, rows, spool_dir=path.parent, **options)

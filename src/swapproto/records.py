@@ -394,7 +394,12 @@ def _model_validate(kind: RecordKind, data: dict[str, object]) -> BaseModel:
 
 
 def to_canonical(model: BaseModel) -> dict[str, object]:
-    """The canonical value of a record model of a registered kind (validated)."""
+    """The canonical value of a record model of a registered kind (validated).
+
+    What :func:`~swapproto.manifest_file.build_manifest` takes. Raises
+    :class:`~swapproto.errors.InputError` (``input.invalid_record``, naming the field;
+    ``input.unknown_kind`` for an unregistered kind).
+    """
     kind = _BY_MODEL.get(type(model))
     if kind is None:
         raise TypeError(f"{type(model).__name__} is not the model of a registered kind")
@@ -409,7 +414,11 @@ def to_canonical(model: BaseModel) -> dict[str, object]:
 
 
 def from_canonical(kind: str | RecordKind, value: object) -> BaseModel:
-    """The model of a canonical value, which must be canonical exactly."""
+    """The model of a canonical value, which must be canonical exactly.
+
+    Raises :class:`~swapproto.errors.InputError` (``input.invalid_record``, naming the
+    field; ``input.unknown_kind`` for an unregistered kind).
+    """
     record_kind = get_kind(kind)
     record_kind.plan.check(value)
     return _model_validate(record_kind, value_to_model_input(value))  # type: ignore[arg-type]
@@ -421,12 +430,21 @@ def validate_canonical(kind: str | RecordKind, value: object) -> None:
 
 
 def canonical_from_row(kind: str | RecordKind, row: Mapping[str, object]) -> dict[str, object]:
-    """Normalise and validate one CSV / JSON Lines row of text cells (fast path)."""
+    """Normalise and validate one CSV / JSON Lines row of text cells (fast path).
+
+    Returns the canonical value (what :func:`~swapproto.manifest_file.build_manifest`
+    takes). Raises :class:`~swapproto.errors.InputError` (``input.invalid_record``, naming the
+    field; ``input.unknown_kind`` for an unregistered kind).
+    """
     return get_kind(kind).plan.from_row(row)
 
 
 def from_row(kind: str | RecordKind, row: Mapping[str, object]) -> BaseModel:
-    """The model of one row of text cells (model path; agrees with the fast path)."""
+    """The model of one row of text cells (model path; agrees with the fast path).
+
+    Raises :class:`~swapproto.errors.InputError` (``input.invalid_record``, naming the
+    field; ``input.unknown_kind`` for an unregistered kind).
+    """
     record_kind = get_kind(kind)
     try:
         data = row_to_model_input(row, record_kind.fields)
@@ -515,7 +533,10 @@ def id_from(value: Mapping[str, object], kind: str, id_field: str) -> str:
 
 
 def check_not_future(kind: str | RecordKind, value: Mapping[str, object], *, today: date) -> None:
-    """Refuse dates after ``today`` in a canonical value (the core reads no clock)."""
+    """Refuse dates after ``today`` in a canonical value (the core reads no clock).
+
+    Raises :class:`~swapproto.errors.InputError` (``input.invalid_record``).
+    """
     record_kind = get_kind(kind)
     limit = today.isoformat()
     for spec in record_kind.fields:

@@ -315,7 +315,8 @@ def iter_records(
             for line, record in _convert(batch, plan, names, converter, report):
                 rid = record[id_field]
                 if rid in seen:
-                    report.add(line, f"record id {rid!r} appears on an earlier line")
+                    # the field, never its value: error texts carry no personal data
+                    report.add(line, f"record id ({id_field}) appears on an earlier line")
                     continue
                 seen.add(rid)
                 yield record

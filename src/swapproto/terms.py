@@ -31,8 +31,7 @@ from swapproto._rules import (
     evaluate,
 )
 from swapproto._terms_roles import EncryptionKey, PinnedKey, RoleTerms
-from swapproto._terms_toml import KeyLoader as KeyLoader  # not in __all__, as before
-from swapproto._terms_toml import compile_terms, terms_from_toml
+from swapproto._terms_toml import KeyLoader, compile_terms, terms_from_toml
 from swapproto._terms_value import TERMS_FORMAT, TERMS_LIMITS, Terms
 from swapproto.errors import ErrorCode, PolicyError
 
@@ -43,6 +42,7 @@ __all__ = [
     "EncryptionKey",
     "Finding",
     "FindingCode",
+    "KeyLoader",
     "ListEvaluation",
     "ListRule",
     "ListTerms",

@@ -39,7 +39,9 @@ __all__ = [
     "BlobSource",
     "Check",
     "ListSummary",
+    "Opener",
     "TranscriptReport",
+    "ordered_messages",
     "verify_transcript",
 ]
 
@@ -297,8 +299,24 @@ def verify_transcript(
 
     ``items`` are (label, bytes) pairs: labels are only for evidence, never trusted.
     ``terms`` anchors the exchange (else the terms carried in the messages are used and
-    the report says so); ``opener`` decrypts sealed content for a recipient; ``now``
-    enables the deadline checks.
+    the report says so); ``blobs`` finds revealed content by SHA-256 (an
+    :class:`~swapproto.exchange_dir.ExchangeDir`, or any :class:`BlobSource`; None: no
+    content checks); ``opener`` decrypts sealed content for a recipient
+    (:class:`~swapproto.exchange_dir.RecipientOpener`; None: sealed lists are checked
+    for their binding only and their content and rule checks are *skipped*); ``now``
+    enables the deadline checks (None: they are not made).
+
+    Never raises for what the messages or content say: every problem is a failed
+    :class:`Check` in the report. Read ``report.ok`` first: ``report.state`` (one of
+    :data:`STATES`) is the state the messages reach and is meaningful only when ``ok``
+    (a transcript whose content check failed may still say ``agreed``); a skipped check
+    is not a failure, so look at ``report.skipped`` before concluding that a list was
+    checked.
+
+    Security: terms read from the exchange directory
+    (:meth:`~swapproto.exchange_dir.ExchangeDir.terms`) are as untrusted as the
+    directory; compare ``terms.fingerprint`` with the one read aloud when the terms
+    were agreed before relying on the report.
     """
     report = ReportBuilder()
     envelopes = _parse_all(items, report)

@@ -5,13 +5,33 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
-from swapproto.errors import ErrorCode, InputError
-from swapproto.keys import PublicKey, SigningKey, load_public_key, load_signing_key
+from swapproto.errors import (
+    ErrorCode,
+    InputError,
+    KeyFileError,
+    SwapprotoError,
+    VerificationError,
+)
+from swapproto.keys import (
+    KeyBundle,
+    PublicKey,
+    SigningKey,
+    load_key_bundle,
+    load_public_key,
+    load_signing_key,
+)
+
+if TYPE_CHECKING:
+    from swapproto.exchange_dir import ExchangeDir
+    from swapproto.terms import Terms
+
+K = TypeVar("K")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 PassFileOpt = Annotated[
@@ -48,6 +68,8 @@ def passphrase(file: Path | None, env: str | None) -> str | None:
         if not _is_text(value):
             # POSIX environments hold bytes: non-UTF-8 arrives as lone surrogates
             raise InputError(f"environment variable {env} is not valid UTF-8")
+        if not value:
+            raise InputError(f"environment variable {env} is empty: it holds no passphrase")
         return value
     return None
 
@@ -67,9 +89,24 @@ def _first_line(file: Path) -> str:
     if len(line) > MAX_PASSPHRASE_FILE:
         raise InputError(f"{file}: the passphrase line is longer than 64 KiB")
     try:
-        return line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{file}: the passphrase is not valid UTF-8") from None
+    if not text:
+        raise InputError(f"{file}: the first line is empty: it holds no passphrase")
+    return text
+
+
+def _load_private(load: Callable[[Path, str | None], K], path: Path, secret: str | None) -> K:
+    """``load(path, secret)``, a passphrase error naming the file and, when no
+    passphrase was given, the options that give one (never the passphrase itself)."""
+    try:
+        return load(path, secret)
+    except KeyFileError as exc:
+        if exc.code != ErrorCode.KEY_PASSPHRASE:
+            raise
+        hint = "; give it with --passphrase-file or --passphrase-env" if secret is None else ""
+        raise KeyFileError(f"{path}: {exc.args[0]}{hint}", code=exc.code) from None
 
 
 def signing_keys(paths: list[Path], file: Path | None, env: str | None) -> list[SigningKey]:
@@ -77,7 +114,56 @@ def signing_keys(paths: list[Path], file: Path | None, env: str | None) -> list[
     secret = passphrase(file, env)
     if not paths:
         raise InputError("at least one --key is required")
-    return [load_signing_key(p, secret) for p in paths]
+    return [_load_private(load_signing_key, p, secret) for p in paths]
+
+
+def key_bundle(path: Path, file: Path | None, env: str | None) -> KeyBundle:
+    """Load a private key file with its decryption key, if any."""
+    return _load_private(load_key_bundle, path, passphrase(file, env))
+
+
+def exchange_terms(directory: ExchangeDir) -> Terms:
+    """The terms of an exchange directory; an error in them names the terms file (the
+    decoder's own messages name no file)."""
+    from swapproto.exchange_dir import TERMS_FILE
+
+    target = directory.path / TERMS_FILE
+    try:
+        return directory.terms()
+    except SwapprotoError as exc:
+        message = str(exc.args[0])
+        if str(directory.path) in message:
+            raise
+        error = VerificationError if isinstance(exc, VerificationError) else InputError
+        raise error(f"{target}: {message}", code=exc.code) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file (a hard or symbolic link too), or would be."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        pass
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL in the name
+        return False
+
+
+def distinct_outputs(outputs: Iterable[tuple[str, Path]], inputs: Iterable[Path | None]) -> None:
+    """Refuse an output that is one of the command's inputs or another output, with
+    ``--force`` too: ``--force`` replaces an earlier output, never a file being read
+    (a key, the records, the committed manifest) nor what the command writes itself."""
+    seen: list[tuple[str, Path]] = []
+    sources = [p for p in inputs if p is not None]
+    for option, path in outputs:
+        for source in sources:
+            if _same_file(path, source):
+                raise InputError(f"{option} {path} is an input of this command; write elsewhere")
+        for other, earlier in seen:
+            if _same_file(path, earlier):
+                raise InputError(f"{other} and {option} name the same file {path}")
+        seen.append((option, path))
 
 
 def public_keys(paths: list[Path]) -> list[PublicKey]:

@@ -27,7 +27,7 @@ from swapproto.amendment import (
     VerifiedAmendment,
     verify_amendment,
 )
-from swapproto.cli._common import JsonOpt
+from swapproto.cli._common import JsonOpt, exchange_terms
 from swapproto.cli._output import Mode, plain, safe, stderr, stdout
 from swapproto.cli.amend import amendment_info
 from swapproto.cli.disclose import disclosure_info
@@ -321,7 +321,9 @@ def check_cmd(
     """
     data = _read_proof(proof)
     kind = _proof_format(proof, data)
-    observer, skipped = ExchangeDir(exchange).observer()
+    directory = ExchangeDir(exchange)
+    exchange_terms(directory)  # an error in the terms names their file
+    observer, skipped = directory.observer()
     for name in skipped:
         stderr.print(
             f"[yellow]warning[/] skipped {safe(name)}: not a valid message of this exchange"

@@ -8,6 +8,7 @@ I/O error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -67,13 +68,30 @@ def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
         payload = {"code": str(ErrorCode.INPUT_USAGE), "message": exc.format_message()}
     else:
         code = EXIT_USAGE
-        payload = {"code": "input.io", "message": str(exc)}
+        payload = {"code": "input.io", "message": _os_message(exc)}
     if as_json:
         sys.stdout.write(json.dumps({"ok": False, "error": payload}, ensure_ascii=False) + "\n")
     else:
         text = safe(f"[{payload['code']}] {payload['message']}")
         stderr.print(f"[bold red]error[/] {text}")
     return typer.Exit(code)
+
+
+def _os_message(exc: BaseException) -> str:
+    """``path: reason`` for an I/O error, as other tools word it, not Python's
+    ``[Errno 2] No such file or directory: 'path'``."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        name = _file_name(exc.filename)
+        if exc.filename2 is not None:
+            name = f"{name} -> {_file_name(exc.filename2)}"
+        return f"{name}: {exc.strerror}"
+    return str(exc)
+
+
+def _file_name(value: object) -> str:
+    if isinstance(value, str | bytes | os.PathLike):
+        return os.fsdecode(value)
+    return str(value)  # a file descriptor
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -119,8 +137,11 @@ def usage_errors_as_json(as_json: bool) -> Iterator[None]:
 def progress_bar(
     label: str, total: int | None, *, enabled: bool
 ) -> Iterator[Callable[[int], object]]:
-    """A progress bar on stderr; yields a callback taking the number done so far."""
-    if not enabled:
+    """A progress bar on stderr; yields a callback taking the number done so far.
+
+    Only on a terminal: in a pipe or a log file a bar is noise (a stray blank line).
+    """
+    if not enabled or not stderr.is_terminal:
         yield lambda done: None
         return
     with Progress(

@@ -9,12 +9,15 @@ from rich.table import Table
 from rich.text import Text
 
 from swapproto.cli._output import plain, stdout
+from swapproto.errors import ErrorCode, InputError
 from swapproto.hashing import fingerprint
 from swapproto.transcript import Check, TranscriptReport
 
-__all__ = ["render_report", "with_expectations"]
+__all__ = ["check_expected", "render_report", "with_expectations"]
 
 MAX_EVIDENCE_SHOWN: Final = 10
+_BASE32: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_FINGERPRINT_CHARS: Final = 16
 
 
 def render_report(report: TranscriptReport) -> None:
@@ -97,6 +100,19 @@ def with_expectations(report: TranscriptReport, expected: list[str]) -> Transcri
         for fp in expected
     ]
     return replace(report, checks=report.checks + tuple(checks))
+
+
+def check_expected(expected: list[str]) -> None:
+    """Refuse an ``--expect`` value that cannot be a fingerprint (a typo, a hex digest):
+    a usage error (exit 2), not a failed check of the transcript (exit 1)."""
+    for fp in expected:
+        norm = _normalise(fp)
+        if len(norm) != _FINGERPRINT_CHARS or not set(norm) <= _BASE32:
+            raise InputError(
+                f"--expect {fp[:64]!r} is not a fingerprint: 16 letters A-Z and digits 2-7,"
+                " as verify prints them (e.g. K5QW-3JDA-ZT7B-M2XE)",
+                code=ErrorCode.INPUT_INVALID,
+            )
 
 
 def _normalise(fp: str) -> str:

@@ -15,6 +15,8 @@ from swapproto.cli._common import (
     JsonOpt,
     PassEnvOpt,
     PassFileOpt,
+    distinct_outputs,
+    exchange_terms,
     now,
     signing_keys,
 )
@@ -75,7 +77,7 @@ def _citation(
     with manifest.open("rb") as stream:
         header = ManifestReader(stream).unverified_header()
     directory = ExchangeDir(exchange)
-    terms = directory.terms()
+    terms = exchange_terms(directory)
     role = terms.role_of_key(keys[0].key_id)
     if role not in ("a", "b") or header.exchange != terms.exchange_id:
         raise InputError(f"{manifest} is not this party's list of that exchange")
@@ -124,6 +126,9 @@ def amend(
     A list bound to an exchange must cite the commit that carried its statement: give
     --exchange (the commit is found there) or --cites.
     """
+    distinct_outputs(
+        [("-o", out), ("--amendment", amendment)], [manifest, add, passphrase_file, *key]
+    )
     keys = signing_keys(key, passphrase_file, passphrase_env)
     cited = _citation(manifest, keys, exchange, cites)
     removals = [_parse_removal(r) for r in remove]

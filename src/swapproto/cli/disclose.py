@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from swapproto.cli._common import ForceOpt, JsonOpt
+from swapproto.cli._common import ForceOpt, JsonOpt, distinct_outputs
 from swapproto.cli._manifest_common import header_info
 from swapproto.cli._output import Mode, handle_errors, plain, stdout
 from swapproto.disclosure import VerifiedDisclosure, collect_for_disclosure, make_disclosure
@@ -27,6 +27,7 @@ def disclose(
     json_output: JsonOpt = False,
 ) -> None:
     """Write a disclosure: entries with their salts, inclusion proof and signed header."""
+    distinct_outputs([("-o", out)], [manifest, manifest.with_name(manifest.name + ".opening")])
     with manifest.open("rb") as stream:
         reader = ManifestReader(stream)
         if reader.view is not View.PRIVATE:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, passphrase
+from swapproto.cli._common import JsonOpt, PassEnvOpt, PassFileOpt, exchange_terms, key_bundle
 from swapproto.cli._exchange_check import check_cmd
 from swapproto.cli._output import (
     Mode,
@@ -21,7 +21,7 @@ from swapproto.cli._output import (
     stderr,
     stdout,
 )
-from swapproto.cli._transcript_view import render_report, with_expectations
+from swapproto.cli._transcript_view import check_expected, render_report, with_expectations
 from swapproto.errors import (
     ErrorCode,
     InputError,
@@ -31,7 +31,7 @@ from swapproto.errors import (
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
 from swapproto.handshake import Party, Phase, completeness_statement
 from swapproto.hashing import fingerprint
-from swapproto.keys import KeyBundle, load_key_bundle
+from swapproto.keys import KeyBundle
 from swapproto.manifest import ManifestHeader, VerifiedHeader
 from swapproto.manifest_file import ManifestReader, View, verify_manifest_file
 from swapproto.messages import MessageType
@@ -56,12 +56,12 @@ def _now(value: int | None) -> int:
 
 
 def _bundle(key: Path, pfile: Path | None, penv: str | None) -> KeyBundle:
-    return load_key_bundle(key, passphrase(pfile, penv))
+    return key_bundle(key, pfile, penv)
 
 
 def _party(xch: Path, bundle: KeyBundle) -> Party:
     directory = ExchangeDir(xch)
-    terms = directory.terms()
+    terms = exchange_terms(directory)
     role = terms.role_of_key(bundle.signing.key_id)
     if role not in ("a", "b"):
         raise InputError("this key is not a party's key in the terms of this exchange")
@@ -179,6 +179,7 @@ def terms_sign(
 ) -> None:
     """Sign the terms in the exchange directory as the party this key belongs to."""
     party = _party(xch, _bundle(key, passphrase_file, passphrase_env))
+    _check_move(party, MessageType.TERMS_SIGN)
     envelope = party.sign_terms(now=_now(now))
     path = _write(xch, party, envelope, MessageType.TERMS_SIGN)
     info = {
@@ -206,7 +207,10 @@ def commit_cmd(
     """Commit to a manifest (hiding it) before seeing the other party's list."""
     bundle = _bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
-    verified = _verify_manifest(party, manifest, _own_manifest(party, manifest), json_output)
+    claimed = _own_manifest(party, manifest)
+    # Before verifying every entry: committing twice, or too early, is refused at once.
+    _check_move(party, MessageType.COMMIT, claimed.list_name)
+    verified = _verify_manifest(party, manifest, claimed, json_output)
     header = verified.header
     when = _now(now)
     nonce = secrets.token_bytes(32)
@@ -257,7 +261,7 @@ def reveal_cmd(
     if claimed.digest != opening.header_digest:
         raise InputError(f"{manifest} is not the manifest that was committed")
     # Check the move before sealing anything: the table refuses a reveal before both commits.
-    _check_reveal(party, claimed.list_name)
+    _check_move(party, MessageType.REVEAL, claimed.list_name)
     verified = _verify_manifest(party, manifest, claimed, json_output)
     if verified.digest != opening.header_digest:
         raise InputError(f"{manifest} is not the manifest that was committed")
@@ -296,19 +300,56 @@ def reveal_cmd(
     )
 
 
-def _check_reveal(party: Party, list_name: str) -> None:
-    """Ask the table whether the reveal is legal, in plain words when the other party
-    has not committed yet (the usual case)."""
+def _check_move(party: Party, mtype: MessageType, list_name: str | None = None) -> None:
+    """Ask the table whether the move is legal before any slow or irreversible work, and
+    say why not in plain words for the usual mistakes (a step repeated, or taken before
+    this party or the other one got there); other refusals keep the table's words."""
     try:
-        party.check_move(MessageType.REVEAL, list_name)
+        party.check_move(mtype, list_name)
     except LocalProtocolError as exc:
-        other = "b" if party.role == "a" else "a"
-        if not party.aborted and party.phase(other) < Phase.COMMITTED:
-            raise LocalProtocolError(
-                "the other party has not committed yet; a reveal must wait for both commits",
-                code=exc.code,
-            ) from None
-        raise
+        reason = None if party.aborted else _refusal(party, mtype, list_name)
+        if reason is None:
+            raise
+        raise LocalProtocolError(reason, code=exc.code) from None
+
+
+_DONE_WORDS = {
+    MessageType.TERMS_SIGN: "signed the terms",
+    MessageType.COMMIT: "committed",
+    MessageType.REVEAL: "revealed",
+}
+
+
+def _refusal(party: Party, mtype: MessageType, list_name: str | None) -> str | None:
+    me = party.role
+    other = "b" if me == "a" else "a"
+    mine, theirs = party.phase(me), party.phase(other)
+    if mine is Phase.DONE:
+        return f"party {me} has already given its verdict; nothing more may be sent"
+    if mtype is MessageType.TERMS_SIGN:
+        return f"party {me} has already signed the terms" if mine > Phase.START else None
+    if mine is Phase.START:
+        return f"party {me} has not signed the terms yet (swapproto terms sign)"
+    if theirs is Phase.START:
+        return f"the other party ({other}) has not signed the terms yet"
+    if mtype in (MessageType.COMMIT, MessageType.REVEAL):
+        sent = party.commits(me) if mtype is MessageType.COMMIT else party.reveals(me)
+        if list_name in sent:
+            return f"party {me} has already {_DONE_WORDS[mtype]} list {list_name!r}"
+    if mtype is MessageType.COMMIT and mine >= Phase.COMMITTED:
+        return f"party {me} has already committed all its lists"
+    if mtype is MessageType.REVEAL and mine < Phase.COMMITTED:
+        return f"party {me} has not committed all its lists yet; commit them first"
+    if mtype is MessageType.REVEAL and theirs < Phase.COMMITTED:
+        return "the other party has not committed yet; a reveal must wait for both commits"
+    if mtype is MessageType.VERDICT and mine < Phase.REVEALED:
+        return f"party {me} has not revealed all its lists yet; a verdict comes after"
+    if mtype is MessageType.VERDICT and theirs < Phase.REVEALED:
+        return (
+            f"the other party ({other}) has not revealed all its lists yet;"
+            " a verdict must wait for both reveals"
+        )
+    return None
 
 
 def verify_cmd(
@@ -334,6 +375,7 @@ def verify_cmd(
 
     Exit 0 when every check passes, 1 when any fails.
     """
+    check_expected(expect)
     directory = ExchangeDir(xch).require()
     opener = None
     if key is not None:
@@ -344,7 +386,7 @@ def verify_cmd(
                 code=ErrorCode.KEY_FORMAT,
             )
         opener = RecipientOpener(bundle)
-    terms = directory.terms()
+    terms = exchange_terms(directory)
     report = verify_transcript(
         directory.messages(), terms=terms, blobs=directory, opener=opener, now=_now(now)
     )
@@ -366,6 +408,7 @@ def _verdict(
     extra: dict[str, Any] | None = None,
 ) -> None:
     party = party if party is not None else _party(xch, bundle)
+    _check_move(party, MessageType.VERDICT)
     envelope = party.verdict(accept=accept, reasons=reasons, now=when)
     path = _write(xch, party, envelope, MessageType.VERDICT)
     word = "accepted" if accept else "disputed"
@@ -428,6 +471,7 @@ def accept_cmd(
     """
     bundle = _bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
+    _check_move(party, MessageType.VERDICT)  # before verifying the whole transcript
     when = _now(now)
     failed = _checks_before_accepting(xch, party, bundle, when)
     if failed and not force:
@@ -468,6 +512,7 @@ def abort_cmd(
 ) -> None:
     """Abandon the exchange (nothing may be sent after an abort)."""
     party = _party(xch, _bundle(key, passphrase_file, passphrase_env))
+    _check_move(party, MessageType.ABORT)
     envelope = party.abort(reason, now=_now(now))
     path = _write(xch, party, envelope, MessageType.ABORT)
     Mode(json_output).emit(

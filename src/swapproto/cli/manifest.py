@@ -20,6 +20,8 @@ from swapproto.cli._common import (
     JsonOpt,
     PassEnvOpt,
     PassFileOpt,
+    distinct_outputs,
+    exchange_terms,
     now,
     public_keys,
     signing_keys,
@@ -84,7 +86,7 @@ def _exchange_binding(
     """(exchange id, kind, issuer role) for a list of the exchange's terms."""
     from swapproto.exchange_dir import ExchangeDir
 
-    terms = ExchangeDir(exchange).terms()
+    terms = exchange_terms(ExchangeDir(exchange))
     if list_name is None:
         raise InputError("--exchange needs --list: which list of the terms this is")
     spec = terms.list(list_name)
@@ -142,6 +144,7 @@ def build(
     json_output: JsonOpt = False,
 ) -> None:
     """Build and sign a manifest from a CSV or JSON Lines file."""
+    distinct_outputs([("-o", out)], [source, passphrase_file, *key])
     keys = signing_keys(key, passphrase_file, passphrase_env)
     exchange_id = None
     if exchange is not None:
@@ -173,6 +176,7 @@ def build(
             exchange=exchange_id,
             overwrite=force,
             progress=tick,
+            validate=False,  # iter_records validated every row (and reports bad ones by line)
         )
     info = header_info(result.verified.header, result.verified.digest)
     warnings = [
@@ -340,6 +344,7 @@ def blind(
     json_output: JsonOpt = False,
 ) -> None:
     """Write the blinded view: header and leaf hashes, no records or salts."""
+    distinct_outputs([("-o", out)], [manifest, manifest.with_name(manifest.name + ".opening")])
     with (
         manifest.open("rb") as stream,
         progress_bar("blinding", None, enabled=not json_output) as tick,
