@@ -126,7 +126,8 @@ def test_revise_amendment_signs_each_removal(v1: Path, tmp_path: Path) -> None:
     check_revision(result, _leaves(v1), _leaves(tmp_path / "v2.manifest"))
 
 
-def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None:
+def _transfer_first(v1: Path, tmp_path: Path) -> tuple[Any, list[bytes], list[bytes]]:
+    """Version 2 of ``v1`` without its entry 0: the amendment, old and new leaves."""
     result = amend_manifest_file(
         v1,
         tmp_path / "v2.manifest",
@@ -135,7 +136,11 @@ def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None
         removals=[(0, RemovalReason.TRANSFERRED)],
         created_at=2,
     )
-    old, new = _leaves(v1), _leaves(tmp_path / "v2.manifest")
+    return result, _leaves(v1), _leaves(tmp_path / "v2.manifest")
+
+
+def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None:
+    result, old, new = _transfer_first(v1, tmp_path)
     with pytest.raises(VerificationError):
         check_revision(result, old, new[:-1])  # an entry vanished without a removal
     with pytest.raises(VerificationError):
@@ -148,15 +153,7 @@ def test_check_revision_detects_silent_changes(v1: Path, tmp_path: Path) -> None
 
 
 def test_check_revision_ties_the_leaves_to_the_signed_headers(v1: Path, tmp_path: Path) -> None:
-    result = amend_manifest_file(
-        v1,
-        tmp_path / "v2.manifest",
-        tmp_path / "r.amend",
-        keys=[KEY],
-        removals=[(0, RemovalReason.TRANSFERRED)],
-        created_at=2,
-    )
-    old, new = _leaves(v1), _leaves(tmp_path / "v2.manifest")
+    result, old, new = _transfer_first(v1, tmp_path)
     check_revision(result, old, new)
     extra = encode({"i": len(new), "k": "prisoner", "r": prisoner(99), "s": bytes(32)})
     root, entries = ErrorCode.VERIFY_ROOT, ErrorCode.VERIFY_AMENDMENT
