@@ -100,19 +100,30 @@ def test_readme_test_command_installs_into_a_venv() -> None:
     assert re.search(r"(^|\s)pip ", command) is None
 
 
-def test_sigterm_unwinds_like_an_interrupt() -> None:
+def test_sigterm_unwinds_like_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
     from swapproto import cli
+    from swapproto.cli._output import Terminated
 
     previous = signal.getsignal(signal.SIGTERM)
     try:
         signal.signal(signal.SIGTERM, cli._exit_on_sigterm)
-        with pytest.raises(SystemExit) as info:
+        with pytest.raises(Terminated):  # unwinds through every finally, as Ctrl-C does
             signal.raise_signal(signal.SIGTERM)
-        assert info.value.code == 128 + signal.SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+    def terminated() -> None:  # outside any command: main() still exits 128 + SIGTERM
+        raise Terminated
+
+    monkeypatch.setattr(cli, "app", terminated)
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.main()
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # main() installed its handler
+    assert info.value.code == 128 + signal.SIGTERM
 
 
 def test_demo_json_prints_one_object_with_every_step_and_the_report(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from helpers import run
+from swapproto.cli._output import Terminated
 from swapproto.demo_data import demo_terms, write_prisoner_csv
+from swapproto.keys import DecryptionKey
 
 COUNT = 20
 
@@ -225,3 +227,31 @@ def test_no_progress_bar_residue_when_stderr_is_not_a_terminal(session: Path) ->
     result = run("manifest", "verify", "ua.manifest", "--pub", "keys/ua.pub")
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("raised", "exit_code", "name"),
+    [(KeyboardInterrupt, 130, "SIGINT"), (Terminated, 143, "SIGTERM")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_an_interrupted_command_reports_once_and_exits_128_plus_the_signal(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    raised: type[BaseException],
+    exit_code: int,
+    name: str,
+) -> None:
+    def stop(*_: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(DecryptionKey, "generate", staticmethod(stop))
+    result = run("keygen", "ua", "-o", tmp_path / "keys", "--json")
+    assert result.exit_code == exit_code
+    obj = json.loads(result.stdout)  # exactly one JSON object
+    assert obj["ok"] is False
+    assert obj["error"]["code"] == "input.interrupted"
+    assert name in obj["error"]["message"]
+    assert not (tmp_path / "keys" / "ua.key").exists()
+    human = run("keygen", "ua", "-o", tmp_path / "keys")
+    assert human.exit_code == exit_code
+    assert "interrupted" in human.stderr

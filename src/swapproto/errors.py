@@ -98,6 +98,7 @@ class ErrorCode(StrEnum):
     INPUT_KIND_EXISTS = "input.kind_exists"
     INPUT_IO = "input.io"
     INPUT_USAGE = "input.usage"
+    INPUT_INTERRUPTED = "input.interrupted"
     # sealing: HPKE-sealed containers (spec/sealing.md)
     SEAL_INVALID = "seal.invalid"
     SEAL_TRUNCATED = "seal.truncated"

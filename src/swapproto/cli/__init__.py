@@ -1,6 +1,7 @@
 """The ``swapproto`` command line. It holds no logic that the library lacks.
 
-Exit codes: 0 success; 1 a verification failed; 2 usage, input or I/O error.
+Exit codes: 0 success; 1 a verification failed; 2 usage, input or I/O error; 130 or 143
+interrupted (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typer.core import TyperGroup
 
 from swapproto.cli import exchange, manifest
 from swapproto.cli._common import JsonOpt
-from swapproto.cli._output import Mode, json_requested, usage_errors_as_json
+from swapproto.cli._output import Mode, Terminated, json_requested, usage_errors_as_json
 from swapproto.cli.demo import demo
 from swapproto.cli.disclose import disclose
 from swapproto.cli.keygen import keygen
@@ -50,7 +51,8 @@ app = typer.Typer(
     name="swapproto",
     help=(
         "Secure bilateral exchanges of lists between parties who do not trust each other.\n\n"
-        "Exit codes: 0 success; 1 verification failed; 2 usage, input or I/O error."
+        "Exit codes: 0 success; 1 verification failed; 2 usage, input or I/O error;"
+        " 130 or 143 interrupted (Ctrl-C, SIGTERM)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -76,10 +78,13 @@ def version(json_output: JsonOpt = False) -> None:
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     """SIGTERM ends the command like Ctrl-C does: cleanup (temporary files, the
     build's worker) runs on the way out, and the exit code is 128 + the signal."""
-    raise SystemExit(128 + signum)
+    raise Terminated
 
 
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    app()
+    try:
+        app()
+    except Terminated:  # outside a command (commands report it themselves)
+        raise SystemExit(128 + signal.SIGTERM) from None

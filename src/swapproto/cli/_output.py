@@ -2,13 +2,14 @@
 
 Exit codes (documented in the README and ``spec/handshake.md`` §8): 0 success; 1 a
 verification failed (the input is well-formed but does not check out); 2 usage, input or
-I/O error.
+I/O error; 128 + the signal when interrupted (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,13 @@ except ImportError:  # pragma: no cover
 EXIT_OK: Final = 0
 EXIT_VERIFY_FAILED: Final = 1
 EXIT_USAGE: Final = 2
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+    signum: int = signal.SIGTERM
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,16 +103,33 @@ def _file_name(value: object) -> str:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn swapproto and I/O errors into a message and a documented exit code."""
+    """Turn swapproto and I/O errors into a message and a documented exit code, and an
+    interruption (Ctrl-C, SIGTERM), once cleanup has run, into exit 128 + the signal."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("json_output"))
         try:
             return func(*args, **kwargs)
         except (SwapprotoError, OSError) as exc:
-            raise fail(exc, as_json=bool(kwargs.get("json_output"))) from None
+            raise fail(exc, as_json=as_json) from None
+        except KeyboardInterrupt:
+            raise interrupted(signal.SIGINT, as_json=as_json) from None
+        except Terminated:
+            raise interrupted(signal.SIGTERM, as_json=as_json) from None
 
     return wrapper
+
+
+def interrupted(signum: int, *, as_json: bool) -> typer.Exit:
+    """Report a command stopped by ``signum`` (``input.interrupted``); exit 128 + signum."""
+    message = f"interrupted by {signal.Signals(signum).name} before the command finished"
+    if as_json:
+        error = {"code": str(ErrorCode.INPUT_INTERRUPTED), "message": message}
+        sys.stdout.write(json.dumps({"ok": False, "error": error}) + "\n")
+    else:
+        stderr.print(f"[bold red]interrupted[/] {message}")
+    return typer.Exit(128 + signum)
 
 
 def json_requested(args: Sequence[str]) -> bool:
