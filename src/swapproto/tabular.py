@@ -165,8 +165,8 @@ class _CsvRows:
         reader = self._reader
         try:
             header = next(reader, None)
-            if header is None:
-                return
+            if header is None:  # an empty list still names its columns; an empty file is a slip
+                raise InputError("the file is empty: a CSV list starts with its header line")
             self._lines.mark()
             if _blank(header):
                 raise InputError("the first line, the header, is empty")
