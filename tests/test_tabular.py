@@ -407,10 +407,15 @@ def test_row_errors_never_echo_the_cell_value() -> None:
     assert secret not in json.dumps(exc.details, ensure_ascii=False)
 
 
-def test_unknown_column_is_reported_for_each_row() -> None:
+def test_a_header_no_row_can_satisfy_is_reported_once_for_line_1() -> None:
     exc = _fail(_lines(HEADER + ",nickname", GOOD + ",x", GOOD2 + ",y"))
-    assert [line for line, _ in _rows(exc)] == [2, 3]
-    assert all("nickname" in reason for _, reason in _rows(exc))
+    ((line, reason),) = _rows(exc)
+    assert line == 1
+    assert "column 'nickname' is not a field of prisoner" in reason
+    without_sex = HEADER.replace(",sex", "")
+    exc = _fail(_lines(without_sex, GOOD.replace(",male", "")))
+    ((line, reason),) = _rows(exc)
+    assert (line, "the required column 'sex' of prisoner is missing" in reason) == (1, True)
 
 
 def test_blank_lines_are_skipped_but_counted() -> None:
@@ -713,8 +718,9 @@ def test_jsonl_key_cannot_pose_as_a_row_error(key: str) -> None:
 def test_csv_column_cannot_pose_as_a_row_error() -> None:
     exc = _fail(_lines(HEADER + ",\0error", GOOD + ",TopSecretValue"))
     ((line, reason),) = _rows(exc)
-    assert line == 2
+    assert line == 1  # the header's fault, reported once
     assert "not a field" in reason
+    assert "\0" not in reason  # the column name is shown escaped
     assert "TopSecretValue" not in str(exc)
 
 

@@ -396,14 +396,22 @@ class FastPlan:
         required field without a column): convert such rows one by one with
         :meth:`from_row`, which says why.
         """
-        columns = set(names)
-        if not columns <= self._names or len(columns) != len(names):
-            return None
-        required = {name for name, _, req in self._texts if req}
-        required.update(name for name, _, _, req in self._others if req)
-        if not required <= columns:
+        if len(set(names)) != len(names) or self.header_problem(names) is not None:
             return None
         return RowsConverter(self, names, max_cell)
+
+    def header_problem(self, names: Sequence[str]) -> str | None:
+        """Why no row under the header ``names`` can be valid (a column that is not a
+        field, a required field without a column), or None. Names a column, never a value."""
+        unknown = [name for name in names if name not in self._names]
+        if unknown:
+            return f"column {unknown[0][:64]!r} is not a field of {self._kind}"
+        required = [name for name, _, req in self._texts if req]
+        required += [name for name, _, _, req in self._others if req]
+        missing = [name for name in required if name not in set(names)]
+        if missing:
+            return f"the required column {missing[0]!r} of {self._kind} is missing"
+        return None
 
     def _from_irregular_row(self, row: Mapping[Any, Any]) -> dict[str, object]:
         """Rows with ``None`` cells (absent) or non-text cells (rejected)."""

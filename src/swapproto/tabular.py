@@ -312,6 +312,10 @@ def iter_records(
             names = csv_rows.names if csv_rows is not None else None
             if converter is None and names is not None:
                 converter = plan.rows_converter(names, max_cell=MAX_FIELD)
+                if converter is None and (problem := plan.header_problem(names)) is not None:
+                    # every row would fail the same way: say it once, for the header
+                    report.add(1, f"{problem} (columns are field names; rename with a mapping)")
+                    report.raise_if_any()
             for line, record in _convert(batch, plan, names, converter, report):
                 rid = record[id_field]
                 if rid in seen:
