@@ -255,3 +255,15 @@ def test_an_interrupted_command_reports_once_and_exits_128_plus_the_signal(
     human = run("keygen", "ua", "-o", tmp_path / "keys")
     assert human.exit_code == exit_code
     assert "interrupted" in human.stderr
+
+
+def test_a_file_that_is_not_a_manifest_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("list.csv").write_text("person_id,family_name\nP1,X\n", encoding="utf-8")
+    result = run("disclose", "list.csv", "--entry", "0", "-o", "p.proof", "--json")
+    obj = json.loads(result.stdout)
+    assert obj["error"]["code"] == "verify.manifest_invalid"
+    assert obj["error"]["message"].startswith("list.csv is not a swapproto manifest file")
+    assert not Path("p.proof").exists()

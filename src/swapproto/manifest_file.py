@@ -140,7 +140,9 @@ class ManifestReader:
         self._buf = b""
         self._pos = 0
         if self._read_exact(len(MAGIC), "magic") != MAGIC:
-            raise _corrupt("not a swapproto manifest file (bad magic or format version)")
+            name = getattr(stream, "name", None)
+            what = f"{name} is" if isinstance(name, str) else "this is"
+            raise _corrupt(f"{what} not a swapproto manifest file (bad magic or format version)")
         view = self._read_exact(1, "view")
         try:
             self.view = View(view.decode("ascii"))
