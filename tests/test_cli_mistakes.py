@@ -267,3 +267,30 @@ def test_a_file_that_is_not_a_manifest_is_named(
     assert obj["error"]["code"] == "verify.manifest_invalid"
     assert obj["error"]["message"].startswith("list.csv is not a swapproto manifest file")
     assert not Path("p.proof").exists()
+
+
+def test_verifying_with_another_key_says_who_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("ua", "other"):
+        assert run("keygen", name, "-o", "keys").exit_code == 0
+    Path("list.csv").write_text("person_id,family_name,given_names,date_of_birth,sex,citizenship\n")
+    built = run(
+        "manifest",
+        "build",
+        "--kind",
+        "prisoner",
+        "--from",
+        "list.csv",
+        "--key",
+        "keys/ua.key",
+        "-o",
+        "m",
+    )
+    assert built.exit_code == 0
+    signer = json.loads(Path("keys/ua.pub").read_text())["key_id"][:16]
+    result = run("manifest", "verify", "m", "--pub", "keys/other.pub", "--json")
+    assert result.exit_code == 1
+    message = json.loads(result.stdout)["error"]["message"]
+    assert f"signed by key {signer}" in message

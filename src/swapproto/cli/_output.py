@@ -70,7 +70,7 @@ def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     """
     if isinstance(exc, SwapprotoError):
         code = EXIT_VERIFY_FAILED if isinstance(exc, VerificationError) else EXIT_USAGE
-        payload = {"code": str(exc.code), "message": str(exc.args[0])}
+        payload = {"code": str(exc.code), "message": str(exc.args[0]) + _hint(exc)}
     elif isinstance(exc, UsageError):
         code = EXIT_USAGE
         payload = {"code": str(ErrorCode.INPUT_USAGE), "message": exc.format_message()}
@@ -83,6 +83,15 @@ def fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
         text = safe(f"[{payload['code']}] {payload['message']}")
         stderr.print(f"[bold red]error[/] {text}")
     return typer.Exit(code)
+
+
+def _hint(exc: SwapprotoError) -> str:
+    """What most often causes this error on the command line, when that is clear."""
+    unknown = exc.details.get("unknown")
+    if exc.code == ErrorCode.VERIFY_THRESHOLD and not exc.details.get("valid") and unknown:
+        signers = ", ".join(str(k)[:16] for k in unknown[:4])
+        return f" (signed by key {signers}, which the keys given do not include: another key?)"
+    return ""
 
 
 def _os_message(exc: BaseException) -> str:
