@@ -12,7 +12,8 @@ Where to start:
   ``canonical_from_row``), then :func:`build_manifest_file` and
   :func:`verify_manifest_file`;
 * one entry proven on a list: :func:`collect_for_disclosure`, :func:`make_disclosure`,
-  :func:`verify_disclosure`;
+  :func:`verify_disclosure`, and :func:`tie_disclosure` to tie it to the list revealed
+  in an exchange (:func:`tie_amendment` for a later version);
 * version n+1 of a list: :func:`amend_manifest_file`, :func:`verify_amendment`,
   :func:`check_revision`;
 * an exchange: :class:`Party` and :class:`Observer` (sans-IO), :class:`ExchangeDir`
@@ -58,6 +59,7 @@ from swapproto.errors import (
     VerificationError,
 )
 from swapproto.exchange_dir import ExchangeDir, RecipientOpener
+from swapproto.exchange_tie import ListVersions, tie_amendment, tie_disclosure
 from swapproto.handshake import Observer, Party, completeness_statement
 from swapproto.hashing import Tag, fingerprint, tagged_hash
 from swapproto.keys import (
@@ -87,6 +89,7 @@ __all__ = [
     "InputError",
     "KeyBundle",
     "KeyFileError",
+    "ListVersions",
     "LocalProtocolError",
     "ManifestReader",
     "MerkleTree",
@@ -131,6 +134,8 @@ __all__ = [
     "make_disclosure",
     "sign_envelope",
     "tagged_hash",
+    "tie_amendment",
+    "tie_disclosure",
     "verify_amendment",
     "verify_disclosure",
     "verify_envelope",
