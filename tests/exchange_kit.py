@@ -36,7 +36,7 @@ from swapproto.keys import DecryptionKey, KeyBundle, SigningKey
 from swapproto.manifest_file import build_manifest
 from swapproto.messages import MessageType, make_message
 from swapproto.records import canonical_from_row
-from swapproto.sealing import SealingContext, seal_bytes
+from swapproto.reveal import reveal_content
 from swapproto.terms import PinnedKey, Terms, terms_from_toml
 from swapproto.transcript import Check, TranscriptReport, verify_transcript
 
@@ -277,12 +277,7 @@ def content_for(
     terms: Terms, role: str, data: bytes, list_name: str = LIST
 ) -> tuple[dict[str, Any], bytes]:
     """A reveal's ``content`` member and the blob, sealed when the terms say so."""
-    blob = data
-    if terms.sealed:
-        context = SealingContext(terms.exchange_id, list_name, MessageType.REVEAL.value)
-        blob = seal_bytes(data, terms.recipients_for(list_name, role), context)
-    content = {"sealed": terms.sealed, "sha256": hashlib.sha256(blob).digest(), "size": len(blob)}
-    return content, blob
+    return reveal_content(data, terms, role, list_name)
 
 
 class MemoryBlobs:

@@ -16,8 +16,9 @@ Where to start:
   in an exchange (:func:`tie_amendment` for a later version);
 * version n+1 of a list: :func:`amend_manifest_file`, :func:`verify_amendment`,
   :func:`check_revision`;
-* an exchange: :class:`Party` and :class:`Observer` (sans-IO), :class:`ExchangeDir`
-  (files), :func:`verify_transcript` with a :class:`RecipientOpener`.
+* an exchange: :class:`Party` and :class:`Observer` (sans-IO), :func:`reveal_content`
+  (what a reveal publishes), :class:`ExchangeDir` (files), :func:`verify_transcript`
+  with a :class:`RecipientOpener`.
 
 Every ``verify_*`` returns a ``Verified*`` value or raises; every error raised for
 input data is a :class:`SwapprotoError` with a stable ``code`` (the sealing errors
@@ -74,6 +75,7 @@ from swapproto.keys import (
 from swapproto.manifest import VerifiedHeader
 from swapproto.manifest_file import ManifestReader, build_manifest_file, verify_manifest_file
 from swapproto.merkle import MerkleTree, StreamingRootBuilder
+from swapproto.reveal import reveal_content
 from swapproto.sealing import NotARecipientError, SealedDataError, SealingError
 from swapproto.terms import Terms, compile_terms, evaluate_list, verify_list
 from swapproto.transcript import TranscriptReport, verify_transcript
@@ -132,6 +134,7 @@ __all__ = [
     "evaluate_list",
     "fingerprint",
     "make_disclosure",
+    "reveal_content",
     "sign_envelope",
     "tagged_hash",
     "tie_amendment",

@@ -9,16 +9,14 @@ and re-hashed while read (``spec/handshake.md`` §6).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import BinaryIO, Final
 
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError
@@ -26,7 +24,8 @@ from swapproto.handshake import Observer, Party
 from swapproto.keys import KeyBundle, SigningKey
 from swapproto.manifest_file import atomic_writer
 from swapproto.messages import MessageType
-from swapproto.sealing import SealedReader, SealingContext, seal_stream
+from swapproto.reveal import Content, write_reveal_content
+from swapproto.sealing import SealedReader, SealingContext
 from swapproto.terms import TERMS_LIMITS, Terms
 from swapproto.transcript import ordered_messages
 
@@ -44,8 +43,6 @@ BLOB_SUFFIX: Final = ".spblob"
 TERMS_FILE: Final = "terms.spterms"
 MAX_MESSAGE_FILE: Final = 8 * 1024 * 1024
 _CHUNK: Final = 1 << 20
-Content = dict[str, Any]
-"""A reveal's ``content`` member: ``{"sealed": bool, "sha256": bytes, "size": int}``."""
 _SHORT: Final = {
     MessageType.TERMS_SIGN: "terms-sign",
     MessageType.COMMIT: "commit",
@@ -182,18 +179,11 @@ class ExchangeDir:
         fd, tmp = tempfile.mkstemp(prefix=".reveal.", suffix=".tmp", dir=self.require().path)
         staged: StagedContent | None = None
         try:
-            with os.fdopen(fd, "w+b") as out:
-                if terms.sealed:
-                    context = SealingContext(terms.exchange_id, list_name, MessageType.REVEAL.value)
-                    seal_stream(src, out, terms.recipients_for(list_name, role), context)
-                else:
-                    shutil.copyfileobj(src, out, _CHUNK)
+            with os.fdopen(fd, "wb") as out:
+                content = write_reveal_content(src, out, terms, role, list_name)
                 out.flush()
                 os.fsync(out.fileno())
-                out.seek(0)
-                digest, size = _sha256_of(out)
-            content = {"sealed": terms.sealed, "sha256": digest, "size": size}
-            staged = StagedContent(content, Path(tmp), self.blob_path(digest))
+            staged = StagedContent(content, Path(tmp), self.blob_path(content["sha256"]))
             yield staged
         finally:
             if staged is None or not staged.published:
@@ -266,15 +256,6 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
         return None
     finally:
         os.close(fd)
-
-
-def _sha256_of(stream: BinaryIO) -> tuple[bytes, int]:
-    h = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(_CHUNK):
-        h.update(chunk)
-        size += len(chunk)
-    return h.digest(), size
 
 
 @dataclass(frozen=True, slots=True)

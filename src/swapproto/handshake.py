@@ -542,8 +542,11 @@ class Party(Observer):
         :func:`~swapproto.sealing.seal_stream` to ``terms.recipients_for(list_name,
         role)`` under ``SealingContext(exchange_id, list_name, MessageType.REVEAL.value)``
         when ``terms.sealed``, else the file itself.
-        :meth:`~swapproto.exchange_dir.ExchangeDir.store_content` does all of this and
-        returns the dict.
+        :func:`swapproto.reveal.reveal_content` (in memory) and
+        :func:`~swapproto.reveal.write_reveal_content` (streams) make the
+        published bytes and return the dict;
+        :meth:`~swapproto.exchange_dir.ExchangeDir.store_content` also stores them in an
+        exchange directory.
         """
         commits = [m.id for s in self._sides.values() for m in s.commits.values()]
         body = {"content": content, "header": header, "list": list_name, "nonce": nonce}
