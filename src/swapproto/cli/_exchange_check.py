@@ -126,7 +126,7 @@ def _value_text(value: Any) -> str:
 
 
 def check_cmd(
-    proof: Annotated[Path, typer.Argument(help="A disclosure or amendment file.")],
+    proof: Annotated[Path, typer.Argument(metavar="PROOF", help="A disclosure or amendment file.")],
     exchange: Annotated[
         Path,
         typer.Option("--exchange", help="The exchange directory the list was revealed in."),

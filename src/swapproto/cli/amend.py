@@ -90,7 +90,9 @@ def _citation(
 
 @handle_errors
 def amend(
-    manifest: Annotated[Path, typer.Argument(help="The current version (private view).")],
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="The current version (private view).")
+    ],
     key: KeyOpt,
     out: Annotated[Path, typer.Option("-o", "--out", help="New manifest version to write.")],
     amendment: Annotated[Path, typer.Option("--amendment", help="Amendment file to write.")],

@@ -18,7 +18,9 @@ from swapproto.manifest_file import ManifestReader, View, atomic_writer
 
 @handle_errors
 def disclose(
-    manifest: Annotated[Path, typer.Argument(help="Private-view manifest file.")],
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="Private-view manifest file.")
+    ],
     entry: Annotated[
         list[int], typer.Option("--entry", help="Entry index to disclose (repeatable).")
     ],

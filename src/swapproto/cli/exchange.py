@@ -43,7 +43,8 @@ terms_app = typer.Typer(
 )
 
 XchArg = Annotated[
-    Path, typer.Argument(help="Exchange directory (one .spmsg file per signed message).")
+    Path,
+    typer.Argument(metavar="XCH", help="Exchange directory (one .spmsg file per signed message)."),
 ]
 KeyOpt = Annotated[Path, typer.Option("--key", help="This party's private key file.")]
 NowOpt = Annotated[
@@ -144,7 +145,7 @@ def _write(xch: Path, party: Party, envelope: Any, mtype: MessageType) -> Path:
 @terms_app.command("new")
 @handle_errors
 def terms_new(
-    toml: Annotated[Path, typer.Argument(help="Terms written by people, in TOML.")],
+    toml: Annotated[Path, typer.Argument(metavar="TOML", help="Terms written by people, in TOML.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Exchange directory to create.")],
     json_output: JsonOpt = False,
 ) -> None:
@@ -196,7 +197,10 @@ def terms_sign(
 def commit_cmd(
     xch: XchArg,
     manifest: Annotated[
-        Path, typer.Argument(help="This party's manifest for one list of the exchange.")
+        Path,
+        typer.Argument(
+            metavar="MANIFEST", help="This party's manifest for one list of the exchange."
+        ),
     ],
     key: KeyOpt,
     now: NowOpt = None,
@@ -243,7 +247,9 @@ def commit_cmd(
 
 def reveal_cmd(
     xch: XchArg,
-    manifest: Annotated[Path, typer.Argument(help="The manifest committed earlier.")],
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="The manifest committed earlier.")
+    ],
     key: KeyOpt,
     now: NowOpt = None,
     passphrase_file: PassFileOpt = None,

@@ -21,7 +21,9 @@ from swapproto.keys import (
 
 @handle_errors
 def keygen(
-    name: Annotated[str, typer.Argument(help="Key name: writes NAME.key and NAME.pub.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Key name: writes NAME.key and NAME.pub.")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write into.")] = Path(),
     hybrid: Annotated[
         bool, typer.Option("--hybrid", help="Ed25519 + ML-DSA-65 (both signatures required).")

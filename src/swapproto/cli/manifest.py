@@ -198,7 +198,7 @@ def build(
 
 @handle_errors
 def verify(
-    manifest: Annotated[Path, typer.Argument(help="Manifest file.")],
+    manifest: Annotated[Path, typer.Argument(metavar="MANIFEST", help="Manifest file.")],
     pub: PubOpt,
     threshold: ThresholdOpt = None,
     structural: Annotated[
@@ -230,7 +230,7 @@ def verify(
 
 @handle_errors
 def show(
-    manifest: Annotated[Path, typer.Argument(help="Manifest file.")],
+    manifest: Annotated[Path, typer.Argument(metavar="MANIFEST", help="Manifest file.")],
     pub: Annotated[
         list[Path], typer.Option("--pub", help="Check the header signature with this key.")
     ] = [],  # noqa: B006
@@ -307,7 +307,7 @@ def _proof_format(path: Path, data: bytes) -> str:
 
 @handle_errors
 def check(
-    proof: Annotated[Path, typer.Argument(help="Disclosure or amendment file.")],
+    proof: Annotated[Path, typer.Argument(metavar="PROOF", help="Disclosure or amendment file.")],
     pub: PubOpt,
     threshold: ThresholdOpt = None,
     json_output: JsonOpt = False,
@@ -337,7 +337,9 @@ def check(
 
 @handle_errors
 def blind(
-    manifest: Annotated[Path, typer.Argument(help="Private-view manifest file.")],
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="Private-view manifest file.")
+    ],
     pub: PubOpt,
     out: Annotated[Path, typer.Option("-o", "--out", help="Blinded manifest to write.")],
     force: ForceOpt = False,
