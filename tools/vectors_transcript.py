@@ -56,7 +56,7 @@ label = "{label}"
 reference_date = "2025-06-02"
 commit_by = "2025-06-09T00:00:00Z"
 reveal_by = "2025-06-12T00:00:00Z"
-sealed = false
+sealed = {sealed}
 
 [parties.a]
 name = "Ukraine"
@@ -70,13 +70,18 @@ keys = ["b"]
 [[mediators]]
 name = "Turkiye"
 keys = ["mediator"]
-
+{commissions}
 [[lists]]
 name = "pows"
 kind = "prisoner"
 from = "both"
 rule = "{rule}"
-{count}eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
+{count}{signed_by}eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
+"""
+COMMISSION: Final = """
+[[commissions]]
+name = "Mixed Medical Commission"
+keys = ["commission"]
 """
 
 RECORDS: Final[dict[str, list[dict[str, Any]]]] = {
@@ -167,16 +172,26 @@ def make_terms(
     threshold: int = 1,
     rule: str = "all-for-all",
     count: str = "",
+    sealed: bool = False,
+    commission: bool = False,
 ) -> Terms:
-    """The vector terms; key names are those of :data:`SEEDS`."""
+    """The vector terms; key names are those of :data:`SEEDS`. Sealed terms pin every
+    key's encryption key too; with ``commission`` the commission co-signs every list."""
     text = TERMS.format(
         label=label,
         a_keys=", ".join(f'"{k}"' for k in a_keys),
         threshold=threshold,
         rule=rule,
         count=count,
+        sealed="true" if sealed else "false",
+        commissions=COMMISSION if commission else "",
+        signed_by='signed_by = "Mixed Medical Commission"\n' if commission else "",
     )
-    return terms_from_toml(text, load_key=lambda name, _: PinnedKey(key(name).public_key))
+
+    def pinned(name: str, _where: str) -> PinnedKey:
+        return PinnedKey(key(name).public_key, dkey(name).public_key if sealed else None)
+
+    return terms_from_toml(text, load_key=pinned)
 
 
 def salts(label: str) -> Callable[[int], bytes]:
@@ -602,46 +617,12 @@ def _invalid(run: _Run) -> dict[str, Any]:
 
 # --- scenarios: a sealed exchange, an abort, a dispute -------------------------------------
 
-SEALED_TERMS: Final = """\
-[exchange]
-label = "Sealed vector exchange"
-reference_date = "2025-06-02"
-commit_by = "2025-06-09T00:00:00Z"
-reveal_by = "2025-06-12T00:00:00Z"
-sealed = true
-
-[parties.a]
-name = "Ukraine"
-keys = ["a"]
-
-[parties.b]
-name = "Russian Federation"
-keys = ["b"]
-
-[[mediators]]
-name = "Turkiye"
-keys = ["mediator"]
-
-[[commissions]]
-name = "Mixed Medical Commission"
-keys = ["commission"]
-
-[[lists]]
-name = "pows"
-kind = "prisoner"
-from = "both"
-rule = "equal-count"
-signed_by = "Mixed Medical Commission"
-eligible_any = ["seriously_ill", "seriously_wounded", "age_18_25"]
-"""
-
 
 def sealed_terms() -> Terms:
     """Sealed terms: encryption keys pinned for everyone, a commission that co-signs every
     list header, and the rule ``equal-count``."""
-    return terms_from_toml(
-        SEALED_TERMS,
-        load_key=lambda name, _: PinnedKey(key(name).public_key, dkey(name).public_key),
+    return make_terms(
+        label="Sealed vector exchange", rule="equal-count", sealed=True, commission=True
     )
 
 
