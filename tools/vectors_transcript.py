@@ -207,6 +207,25 @@ def salts(label: str) -> Callable[[int], bytes]:
     return source
 
 
+Move = Callable[[Party], SignedEnvelope]
+
+
+def _honest_moves(
+    commit: Callable[[str], Move], reveal: Callable[[str], Move]
+) -> list[tuple[str, str, Move]]:
+    """The eight moves of an honest exchange, each ``(label, sender, move)``."""
+    return [
+        ("a-terms-sign", "a", lambda p: p.sign_terms(now=NOW)),
+        ("b-terms-sign", "b", lambda p: p.sign_terms(now=NOW)),
+        ("a-commit", "a", commit("a")),
+        ("b-commit", "b", commit("b")),
+        ("a-reveal", "a", reveal("a")),
+        ("b-reveal", "b", reveal("b")),
+        ("a-verdict", "a", lambda p: p.verdict(accept=True, now=NOW)),
+        ("b-verdict", "b", lambda p: p.verdict(accept=True, now=NOW)),
+    ]
+
+
 def nonce(label: str) -> bytes:
     """A commitment nonce derived from ``label`` (never do this outside vectors)."""
     return hashlib.sha256(f"swapproto vector nonce {label}".encode()).digest()
@@ -261,16 +280,7 @@ class _Run:
                 LIST, built["header"], nonce=nonce(role), content=built["content"], now=NOW
             )
 
-        return [
-            ("a-terms-sign", "a", lambda p: p.sign_terms(now=NOW)),
-            ("b-terms-sign", "b", lambda p: p.sign_terms(now=NOW)),
-            ("a-commit", "a", commit("a")),
-            ("b-commit", "b", commit("b")),
-            ("a-reveal", "a", reveal("a")),
-            ("b-reveal", "b", reveal("b")),
-            ("a-verdict", "a", lambda p: p.verdict(accept=True, now=NOW)),
-            ("b-verdict", "b", lambda p: p.verdict(accept=True, now=NOW)),
-        ]
+        return _honest_moves(commit, reveal)
 
     def id(self, label: str) -> bytes:
         return message_id(self.messages[label])
@@ -707,19 +717,7 @@ def _sealed_exchange() -> tuple[Terms, dict[str, SignedEnvelope], dict[bytes, by
             now=NOW,
         )
 
-    messages = _play(
-        terms,
-        [
-            ("a-terms-sign", "a", lambda p: p.sign_terms(now=NOW)),
-            ("b-terms-sign", "b", lambda p: p.sign_terms(now=NOW)),
-            ("a-commit", "a", commit("a")),
-            ("b-commit", "b", commit("b")),
-            ("a-reveal", "a", reveal("a")),
-            ("b-reveal", "b", reveal("b")),
-            ("a-verdict", "a", lambda p: p.verdict(accept=True, now=NOW)),
-            ("b-verdict", "b", lambda p: p.verdict(accept=True, now=NOW)),
-        ],
-    )
+    messages = _play(terms, _honest_moves(commit, reveal))
     return terms, messages, blobs
 
 
