@@ -470,3 +470,26 @@ def test_removal_reasons_by_value_and_unknown_ones(v1: Path, tmp_path: Path) -> 
         amend_manifest_file(v1, tmp_path / "v3", tmp_path / "a3", removals=[(1, "lost")], **options)
     assert "deceased" in str(info.value)  # the known reasons are listed
     assert not (tmp_path / "v3").exists()
+
+
+def test_additions_as_records_are_checked_before_anything_is_written(
+    v1: Path, tmp_path: Path
+) -> None:
+    options: dict[str, Any] = {"keys": [KEY], "created_at": 2}
+    added = amend_manifest_file(
+        v1, tmp_path / "v2", tmp_path / "a2", additions=[prisoner(100)], **options
+    )
+    assert added.mode is AmendmentMode.APPEND
+    assert added.current.header.count == added.previous.header.count + 1
+    bad = {**prisoner(101), "sex": "Male"}
+    with pytest.raises(InputError) as info:
+        amend_manifest_file(
+            v1, tmp_path / "v3", tmp_path / "a3", additions=[prisoner(102), bad], **options
+        )
+    assert info.value.code == ErrorCode.INPUT_RECORD
+    assert str(info.value).startswith("[input.invalid_record] added record 1:")
+    assert "Male" not in str(info.value)
+    assert not (tmp_path / "v3").exists()
+    assert not (tmp_path / "a3").exists()
+    with pytest.raises(InputError, match="nothing to amend: the additions"):
+        amend_manifest_file(v1, tmp_path / "v4", tmp_path / "a4", additions=[], **options)

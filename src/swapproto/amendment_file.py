@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from swapproto import records
 from swapproto.amendment import (
     AmendmentMode,
     Removal,
@@ -69,14 +70,26 @@ def _carried(
 
 
 def _additions(
-    path: Path | None, kind: str, mapping: Mapping[str, str]
+    source: Path | Iterable[Mapping[str, Any]] | None, kind: str, mapping: Mapping[str, str]
 ) -> Generator[dict[str, Any]]:
-    if path is None:
+    if source is None:
+        return
+    if not isinstance(source, Path):
+        # records given by the caller: checked here, as the importer checks rows
+        check = records.get_kind(kind).plan.check
+        for index, record in enumerate(source):
+            try:
+                check(record)
+            except InputError as exc:
+                raise InputError(
+                    f"added record {index}: {exc.args[0]}", code=exc.code, **exc.details
+                ) from None
+            yield dict(record)
         return
     # the format by suffix, as ``manifest build`` chooses it without --format
-    fmt = TableFormat.JSONL if path.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
-    report = RowReport(str(path))
-    with open_table(path) as text:
+    fmt = TableFormat.JSONL if source.suffix in (".jsonl", ".ndjson") else TableFormat.CSV
+    report = RowReport(str(source))
+    with open_table(source) as text:
         yield from iter_records(text, kind=kind, fmt=fmt, mapping=mapping, report=report)
 
 
@@ -86,7 +99,7 @@ def amend_manifest_file(
     amendment_out: Path,
     *,
     keys: Sequence[SigningKey],
-    additions: Path | None = None,
+    additions: Path | Iterable[Mapping[str, Any]] | None = None,
     mapping: Mapping[str, str] | None = None,
     removals: Sequence[tuple[int, RemovalReason | str]] = (),
     created_at: int,
@@ -101,8 +114,10 @@ def amend_manifest_file(
     entry, root) while its kept entries are carried over. ``removals`` are
     ``(0-based entry index, reason)`` pairs, the reason a :class:`RemovalReason` or its
     value (``"deceased"``; anything else raises ``InputError``);
-    ``additions`` is a CSV or JSON Lines file of records to append (``mapping`` renames
-    its columns, as ``--map`` does), validated like ``manifest build`` input. New
+    ``additions`` are the records to append: a CSV or JSON Lines file (``mapping``
+    renames its columns, as ``--map`` does), validated like ``manifest build`` input, or
+    canonical records (``to_canonical(model)``), each checked before anything is
+    written (``input.invalid_record``, naming the added record's position). New
     entries get fresh salts from the OS CSPRNG. Without removals the amendment is
     append-only and carries a consistency proof. ``cites`` (the id of the commit that
     carried the list's statement) is required when the list is bound to an exchange.
@@ -135,7 +150,8 @@ def amend_manifest_file(
         with closing(_additions(additions, header.kind, mapping or {})) as added:
             first = next(added, None)  # read the first added record before writing anything
             if first is None and not removal_map:
-                raise InputError(f"nothing to amend: {additions} has no records to add")
+                source = additions if isinstance(additions, Path) else "the additions"
+                raise InputError(f"nothing to amend: {source} has no records to add")
 
             def rows() -> Iterator[dict[str, Any] | SaltedRecord]:
                 yield from _carried(reader, verified, removal_map, removed)
