@@ -27,3 +27,19 @@ def run(*args: str | Path) -> Result:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
+
+
+class RefusingContext:
+    """A multiprocessing context whose processes cannot start (no worker to be had)."""
+
+    def Pipe(self, duplex: bool) -> Any:  # the context's API
+        import multiprocessing
+
+        return multiprocessing.get_context("spawn").Pipe(duplex=duplex)
+
+    def Process(self, **options: Any) -> Any:
+        class NoStart:
+            def start(self) -> None:
+                raise OSError("no processes left")
+
+        return NoStart()

@@ -836,21 +836,9 @@ def test_a_worker_that_cannot_start_leaves_the_build_in_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import swapproto._manifest_parallel as parallel_module
+    from helpers import RefusingContext
 
-    class Refusing:
-        def Pipe(self, duplex: bool) -> Any:  # the context's API
-            import multiprocessing
-
-            return multiprocessing.get_context("spawn").Pipe(duplex=duplex)
-
-        def Process(self, **options: Any) -> Any:
-            class NoStart:
-                def start(self) -> None:
-                    raise OSError("no processes left")
-
-            return NoStart()
-
-    monkeypatch.setattr(parallel_module, "get_context", lambda name: Refusing())
+    monkeypatch.setattr(parallel_module, "get_context", lambda name: RefusingContext())
     serial, parallel = _both_ways(_mixed_records(2000))
     assert HANDED_OVER == []
     assert serial == parallel

@@ -42,7 +42,7 @@ import msgpack
 from swapproto.encoding import encode, is_plain_map, strict_packer
 from swapproto.manifest import SALT_SIZE, BuilderState, ManifestBuilder
 
-__all__ = ["PARALLEL_AFTER", "EntryPipeline"]
+__all__ = ["PARALLEL_AFTER", "EntryPipeline", "end_process", "start_process"]
 
 PARALLEL_AFTER: Final = 50_000
 """Rows added in-process before a worker is started (when parallel builds are on)."""
@@ -177,17 +177,11 @@ class EntryPipeline:
             pickle.dumps(self._builder.state().salt_source)
         except Exception:  # an unpicklable salt source: build here
             return
-        context = get_context(_CONTEXT)
-        conn, child = context.Pipe(duplex=True)
-        process = context.Process(target=_work, args=(child,), daemon=True, name="swapproto-build")
-        try:
-            process.start()
-        except Exception:  # no worker to be had (resources, an embedded interpreter, ...)
-            conn.close()
+        started = start_process(get_context(_CONTEXT), _work, "swapproto-build")
+        if started is None:
             return
-        finally:
-            child.close()
-        self._conn, self._process = conn, process
+        conn, self._process = started
+        self._conn = conn
         _widen(conn)
         if self._wait:
             self._hand_over()
@@ -276,16 +270,7 @@ class EntryPipeline:
             conn.close()
         if process is None:
             return None
-        process.join(timeout=5)
-        if process.is_alive():
-            process.terminate()
-            process.join(timeout=5)
-        if process.is_alive():  # pragma: no cover (ignored SIGTERM)
-            process.kill()
-            process.join()
-        code = process.exitcode
-        process.close()
-        return code
+        return end_process(process, grace=5)
 
     def close(self) -> None:
         """Terminate the worker, if there is one (after an error or an interrupt)."""
@@ -293,6 +278,39 @@ class EntryPipeline:
         if process is not None and process.is_alive():
             process.terminate()
         self._stop()
+
+
+def start_process(
+    context: Any, target: Callable[[Connection], None], name: str
+) -> tuple[Connection, BaseProcess] | None:
+    """Start a daemonic ``target(connection)`` in ``context``; this end of the connection
+    and the process, or None if no process is to be had (resources, an embedded
+    interpreter, ...)."""
+    conn, child = context.Pipe(duplex=True)
+    process: BaseProcess = context.Process(target=target, args=(child,), daemon=True, name=name)
+    try:
+        process.start()
+    except Exception:
+        conn.close()
+        return None
+    finally:
+        child.close()
+    return conn, process
+
+
+def end_process(process: BaseProcess, *, grace: float) -> int | None:
+    """Give ``process`` ``grace`` seconds to end, then terminate it (kill it if it ignores
+    that), and release it; its exit code."""
+    process.join(timeout=grace)
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout=5)
+    if process.is_alive():  # pragma: no cover (ignored SIGTERM)
+        process.kill()
+        process.join()
+    code = process.exitcode
+    process.close()
+    return code
 
 
 def _widen(conn: Connection) -> None:

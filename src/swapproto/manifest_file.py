@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from swapproto import records
+from swapproto._manifest_frames import MAX_ENTRY as MAX_ENTRY  # the limit, as before
+from swapproto._manifest_frames import READ_SIZE, FrameReader
+from swapproto._manifest_frames import corrupt as _corrupt
 from swapproto._manifest_parallel import PARALLEL_AFTER, EntryPipeline
+from swapproto._verify_parallel import PARALLEL_AFTER as VERIFY_PARALLEL_AFTER
+from swapproto._verify_parallel import check_entries, plain_file
 from swapproto.envelope import SignedEnvelope
 from swapproto.errors import ErrorCode, InputError, VerificationError
 from swapproto.hashing import digest_equal
@@ -55,8 +60,7 @@ __all__ = [
 
 MAGIC: Final = b"SPMF\x01"
 MAX_HEADER: Final = 1024 * 1024
-MAX_ENTRY: Final = 64 * 1024
-_CHUNK: Final = 1 << 20
+_CHUNK: Final = READ_SIZE
 PROGRESS_EVERY: Final = 1 << 14
 Progress = Callable[[int], object]
 
@@ -68,10 +72,6 @@ class View(StrEnum):
     """Records and salts: the issuer's copy, and what is sealed for recipients."""
     BLINDED = "B"
     """Header and leaf hashes only: structure without content."""
-
-
-def _corrupt(message: str, **details: Any) -> VerificationError:
-    return VerificationError(message, code=ErrorCode.VERIFY_MANIFEST, **details)
 
 
 _REPLACE: Final = "(replace it with --force, or overwrite=True in the API)"
@@ -119,7 +119,7 @@ def _frame(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-class ManifestReader:
+class ManifestReader(FrameReader):
     """Reads a manifest file from a binary stream, header first, entries lazily.
 
     Nothing read here is trusted until :meth:`verify_header` has checked the header's
@@ -136,9 +136,7 @@ class ManifestReader:
     """
 
     def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._buf = b""
-        self._pos = 0
+        super().__init__(stream)
         if self._read_exact(len(MAGIC), "magic") != MAGIC:
             name = getattr(stream, "name", None)
             what = f"{name} is" if isinstance(name, str) else "this is"
@@ -153,22 +151,6 @@ class ManifestReader:
             raise _corrupt(f"header of {length} bytes exceeds the {MAX_HEADER}-byte limit")
         self.header_bytes = self._read_exact(length, "header")
         self.envelope = SignedEnvelope.from_bytes(self.header_bytes)
-
-    def _fill(self, need: int) -> bool:
-        while len(self._buf) - self._pos < need:
-            chunk = self._stream.read(_CHUNK)
-            if not chunk:
-                return False
-            self._buf = self._buf[self._pos :] + chunk
-            self._pos = 0
-        return True
-
-    def _read_exact(self, n: int, what: str) -> bytes:
-        if not self._fill(n):
-            raise _corrupt(f"file ends inside the {what}")
-        start = self._pos
-        self._pos += n
-        return self._buf[start : self._pos]
 
     def unverified_header(self) -> ManifestHeader:
         """The header as it claims to be, signatures NOT checked (for display and for
@@ -193,19 +175,8 @@ class ManifestReader:
         """
         if self.view is not View.PRIVATE:
             raise _corrupt("a blinded manifest holds no entries")
-        for index in range(count):
-            if not self._fill(4):
-                raise _corrupt(f"file ends before entry {index}", index=index)
-            pos = self._pos
-            length = int.from_bytes(self._buf[pos : pos + 4], "big")
-            if length > MAX_ENTRY:
-                raise _corrupt(f"entry {index} of {length} bytes exceeds the limit", index=index)
-            if not self._fill(4 + length):
-                raise _corrupt(f"file ends inside entry {index}", index=index)
-            pos = self._pos
-            self._pos = pos + 4 + length
-            yield self._buf[pos + 4 : self._pos]
-        self._require_end()
+        yield from self.frames(0, count)
+        self.require_end()
 
     def leaf_hashes(self, count: int) -> Iterator[bytes]:
         """Yield ``count`` leaf hashes (blinded view), then require end of file.
@@ -216,11 +187,7 @@ class ManifestReader:
             raise _corrupt("a private manifest holds entries, not leaf hashes")
         for index in range(count):
             yield self._read_exact(32, f"leaf hash {index}")
-        self._require_end()
-
-    def _require_end(self) -> None:
-        if self._fill(1):
-            raise _corrupt("trailing bytes after the last entry")
+        self.require_end()
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +376,8 @@ def verify_manifest_file(
     *,
     full: bool = True,
     progress: Progress | None = None,
+    parallel: bool | None = None,
+    parallel_after: int = VERIFY_PARALLEL_AFTER,
 ) -> ManifestReport:
     """Verify a manifest stream: header signature, then every entry, then the root.
 
@@ -416,7 +385,19 @@ def verify_manifest_file(
     schema; otherwise only the root is recomputed from the entry bytes (structural
     verification). A blinded file can only be verified structurally. Raises a
     :class:`~swapproto.errors.VerificationError` on the first failure.
+
+    A full verification of a manifest of ``parallel_after`` entries or more, read from a
+    regular file (``open(path, "rb")``), may check half of the entries in a worker
+    process (:mod:`swapproto._verify_parallel`) that reads the file again through its
+    descriptor: the same outcome and the same errors, plus a failure
+    (``verify.manifest_invalid``) if the file changes between the two reads. As with
+    any ``spawn`` process, the main module must be importable without side effects
+    (``if __name__ == "__main__":``). ``parallel`` None does so if this process may use
+    two CPUs, once the worker has started (meanwhile the entries are checked here); True
+    always, waiting for the worker; False never. A worker that cannot start leaves the
+    checks in-process; one that dies is a ``ChildProcessError``.
     """
+    file = plain_file(stream) if full and parallel is not False else None
     reader = ManifestReader(stream)
     verified = reader.verify_header(issuer)
     header = verified.header
@@ -426,11 +407,27 @@ def verify_manifest_file(
         full = False
     elif full:
         add_hash = builder.add_leaf_hash
-        for index, leaf in enumerate(reader.leaves(header.count)):
-            check_entry(leaf, index=index, kind=header.kind)
-            add_hash(leaf_hash(leaf))
-            if progress is not None and index % PROGRESS_EVERY == 0:
-                progress(index)
+        checked = (
+            file is not None
+            and header.count >= parallel_after
+            and (parallel is True or _cpus() >= 2)
+            and check_entries(
+                reader,
+                file,
+                count=header.count,
+                kind=header.kind,
+                add_hash=add_hash,
+                progress=progress,
+                progress_every=PROGRESS_EVERY,
+                wait=parallel is True,
+            )
+        )
+        if not checked:  # in-process
+            for index, leaf in enumerate(reader.leaves(header.count)):
+                check_entry(leaf, index=index, kind=header.kind)
+                add_hash(leaf_hash(leaf))
+                if progress is not None and index % PROGRESS_EVERY == 0:
+                    progress(index)
     else:
         builder.add_leaves(reader.leaves(header.count))
     if progress is not None:
