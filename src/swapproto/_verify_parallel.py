@@ -49,7 +49,7 @@ from typing import Any, BinaryIO, Final
 from swapproto._manifest_frames import FrameReader, PositionalFile, corrupt
 from swapproto._manifest_parallel import end_process, start_process
 from swapproto.errors import VerificationError
-from swapproto.hashing import digest_equal
+from swapproto.hashing import Tag, digest_equal, tagged_hasher
 from swapproto.manifest import check_entry
 from swapproto.merkle import leaf_hash
 
@@ -60,10 +60,6 @@ PARALLEL_AFTER: Final = 50_000
 CHUNK: Final = 4096
 """Entries per chunk: the worker checks the odd chunks, this process the even ones."""
 _CONTEXT: Final = "spawn"
-# The digest of a chunk's leaf hashes, as one process read them. Internal: compared
-# between the two processes of one verification, never stored or shown. The tag keeps
-# its input apart from a leaf's or a node's hash input (which start with 0x00 or 0x01).
-_CHUNK_TAG: Final = b"swapproto parallel verification chunk\x00"
 
 Progress = Callable[[int], object]
 Error = tuple[BaseException, BaseException | None]
@@ -220,7 +216,10 @@ class _Checks:
 
 
 def _chunk_digest(start: int) -> hashlib._Hash:
-    return hashlib.sha256(_CHUNK_TAG + start.to_bytes(8, "big"))
+    """A hasher for the leaf hashes of the chunk starting at entry ``start``."""
+    hasher = tagged_hasher(Tag.VERIFY_CHUNK)
+    hasher.update(start.to_bytes(8, "big"))
+    return hasher
 
 
 def _rebuilt(error: Error) -> BaseException:

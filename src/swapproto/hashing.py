@@ -63,6 +63,9 @@ class Tag(Enum):
     """The HPKE ``info`` binding a sealed payload to its exchange, list and type."""
     FINGERPRINT = "swapproto/v1/fingerprint"
     """The short human fingerprint read aloud by negotiators."""
+    VERIFY_CHUNK = "swapproto/v1/verify-chunk"
+    """Internal: one chunk of leaf hashes as one process of a parallel verification read
+    them, compared with the other process's; never stored, sent or shown."""
 
     @property
     def encoded(self) -> bytes:
