@@ -190,7 +190,7 @@ def _verify(stage: str, full: bool, n: int, paths: Paths) -> Result:
     public_key = SigningKey.from_seed(KEY_SEED).public_key
     setup_rss = peak_rss_mb()
     with timed() as timing, open(paths.manifest, "rb") as stream:
-        report = verify_manifest_file(stream, public_key, full=full)
+        report = verify_manifest_file(stream, public_key, full=full, parallel=None)  # as the CLI
     if report.count != n:
         raise SystemExit(f"{stage}: {report.count} entries, expected {n}")
     return _result(stage, n, timing, setup_rss)

@@ -825,3 +825,17 @@ def test_signing_and_encryption_records_differ_in_their_first_member() -> None:
         assert sig.to_bytes()[1:5] == bytes.fromhex("a3616c67")
     assert _dkey(1).public_key.to_bytes()[1:7] == b"\xa5suite"
     assert _dkey(1, XWING).public_key.to_bytes()[1:10] == b"\xa8mlkem768"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_a_public_key_file_in_another_encoding_is_refused(tmp_path: Path, encoding: str) -> None:
+    """``json.loads`` would guess the encoding of bytes; the format is UTF-8 only."""
+    text = public_key_document("ua", SigningKey.from_seed(bytes(32)).public_key)
+    assert parse_public_key_bundle(text.encode("utf-8")).name == "ua"
+    with pytest.raises(KeyFileError) as info:
+        parse_public_key_bundle(text.encode(encoding))
+    assert info.value.code == ErrorCode.KEY_FORMAT
+    path = tmp_path / "ua.pub"
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(KeyFileError):
+        load_public_key(path)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from multiprocessing.reduction import recv_handle, send_handle
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 import swapproto._verify_parallel as vp
 import swapproto.manifest_file as manifest_file
 from helpers import RefusingContext
+from swapproto import records
 from swapproto.errors import ErrorCode, VerificationError
 from swapproto.keys import SigningKey
 from swapproto.manifest_file import build_manifest_file, verify_manifest_file
+from swapproto.records import RecordModel, TextSpec
 
 KEY = SigningKey.from_seed(b"\x09" * 32)
 N = 50
@@ -463,3 +465,63 @@ def test_an_interrupt_stops_the_worker(
     assert running == [True]
     assert HANDED == [0]
     assert multiprocessing.active_children() == []
+
+
+class _Card(RecordModel):
+    """A kind registered at run time: a fresh worker process would not know it."""
+
+    card_id: Annotated[str, TextSpec(max_length=16)]
+
+
+def test_a_kind_registered_at_run_time_is_checked_in_process(workdir: Path) -> None:
+    name = "org.example.parallel_card"
+    if name not in records.kinds():
+        records.register_kind(name, _Card, id_field="card_id")
+    path = workdir / "cards.manifest"
+    cards = [{"card_id": f"C{i}"} for i in range(N)]
+    build_manifest_file(
+        path, cards, kind=name, list_name="l", issuer="a", keys=[KEY], created_at=1,
+        overwrite=True,
+    )  # fmt: skip
+    with path.open("rb") as stream:
+        report = verify_manifest_file(stream, KEY.public_key, parallel=True, parallel_after=10)
+    assert report.count == N
+    assert HANDED == []  # no worker was given the file
+    assert multiprocessing.active_children() == []
+
+
+def test_the_library_starts_no_worker_unless_asked(manifest: bytes, workdir: Path) -> None:
+    path = workdir / "default.manifest"
+    path.write_bytes(manifest)
+    with path.open("rb") as stream:
+        assert verify_manifest_file(stream, KEY.public_key, parallel_after=10).count == N
+    assert HANDED == []
+
+
+def test_a_worker_starts_with_sigint_ignored_and_the_handler_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Ctrl-C while a worker starts up must not print a traceback from it: the worker
+    is started while SIGINT is ignored, which a fresh interpreter keeps."""
+    import signal
+
+    from swapproto._manifest_parallel import start_process
+
+    seen: list[object] = []
+
+    class Recording:
+        def Pipe(self, duplex: bool) -> Any:  # the context's API
+            return multiprocessing.get_context("spawn").Pipe(duplex=duplex)
+
+        def Process(self, **options: Any) -> Any:
+            class Start:
+                def start(self) -> None:
+                    seen.append(signal.getsignal(signal.SIGINT))
+                    raise OSError("not really")
+
+            return Start()
+
+    before = signal.getsignal(signal.SIGINT)
+    assert start_process(Recording(), print, "test") is None
+    assert seen == [signal.SIG_IGN]
+    assert signal.getsignal(signal.SIGINT) is before

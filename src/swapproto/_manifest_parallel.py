@@ -30,7 +30,9 @@ import os
 import pickle
 import signal
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing import current_process, get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -289,13 +291,31 @@ def start_process(
     conn, child = context.Pipe(duplex=True)
     process: BaseProcess = context.Process(target=target, args=(child,), daemon=True, name=name)
     try:
-        process.start()
+        with _sigint_ignored():
+            process.start()
     except Exception:
         conn.close()
         return None
     finally:
         child.close()
     return conn, process
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a process starts, so that it starts ignoring it: a fresh
+    interpreter whose SIGINT is ignored installs no KeyboardInterrupt handler, so a
+    Ctrl-C during its start-up cannot print a traceback from it (this process decides
+    when it stops). A Ctrl-C in these few milliseconds is lost; outside the main thread
+    nothing changes (signal handlers belong to it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def end_process(process: BaseProcess, *, grace: float) -> int | None:

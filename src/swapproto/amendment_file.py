@@ -106,6 +106,7 @@ def amend_manifest_file(
     overwrite: bool = False,
     cites: bytes | None = None,
     progress: Progress | None = None,
+    parallel: bool | None = False,
 ) -> VerifiedAmendment:
     """Write version n+1 of ``current`` and the signed amendment linking the two.
 
@@ -121,6 +122,7 @@ def amend_manifest_file(
     entries get fresh salts from the OS CSPRNG. Without removals the amendment is
     append-only and carries a consistency proof. ``cites`` (the id of the commit that
     carried the list's statement) is required when the list is bound to an exchange.
+    ``parallel`` is :func:`~swapproto.manifest_file.build_manifest`'s (default False).
     Returns the amendment as :func:`~swapproto.amendment.verify_amendment` sees it.
 
     Both files are written atomically (nothing is left on error); an existing ``out``
@@ -174,6 +176,7 @@ def amend_manifest_file(
                 overwrite=overwrite,
                 progress=progress,
                 validate=False,  # carried entries passed check_entry; additions the importer
+                parallel=parallel,
             )
     mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
     proof: tuple[bytes, ...] = ()

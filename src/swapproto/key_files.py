@@ -170,7 +170,12 @@ def parse_public_key_document(text: str | bytes) -> tuple[str, PublicKey]:
 
 def parse_public_key_bundle(text: str | bytes) -> PublicKeyBundle:
     """Parse a public key file with its optional encryption key (``spec/keys.md`` §5)."""
-    if text[:1] == "\ufeff" or text[:3] == b"\xef\xbb\xbf":
+    if isinstance(text, bytes):
+        try:  # json.loads would guess UTF-16 or UTF-32 from bytes; the format is UTF-8
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            fail("public key file is not UTF-8 text")
+    if text[:1] == "\ufeff":
         fail("public key file starts with a byte order mark")
     try:
         doc = _PublicKeyFile.model_validate(json.loads(text, object_pairs_hook=_no_duplicates))

@@ -220,7 +220,7 @@ def build_manifest(
     progress: Progress | None = None,
     salt_source: Callable[[int], bytes] = os.urandom,
     spool_dir: Path | None = None,
-    parallel: bool | None = None,
+    parallel: bool | None = False,
     parallel_after: int = PARALLEL_AFTER,
     validate: bool = True,
 ) -> BuildResult:
@@ -252,7 +252,8 @@ def build_manifest(
     (:mod:`swapproto._manifest_parallel`): the same bytes and the same errors, but the
     salt source is then called in the worker, and, as with any ``spawn`` process, the
     main module must be importable without side effects (``if __name__ ==
-    "__main__":``). ``parallel`` None does so if this process may use two CPUs, once
+    "__main__":``), which is why the library never does it unless asked: ``parallel``
+    False (the default) never; None does so if this process may use two CPUs, once
     the worker has started (meanwhile the build goes on here); True always, waiting for
     the worker; False never. ``keep_hashes`` builds stay in-process.
     """
@@ -376,7 +377,7 @@ def verify_manifest_file(
     *,
     full: bool = True,
     progress: Progress | None = None,
-    parallel: bool | None = None,
+    parallel: bool | None = False,
     parallel_after: int = VERIFY_PARALLEL_AFTER,
 ) -> ManifestReport:
     """Verify a manifest stream: header signature, then every entry, then the root.
@@ -392,10 +393,13 @@ def verify_manifest_file(
     descriptor: the same outcome and the same errors, plus a failure
     (``verify.manifest_invalid``) if the file changes between the two reads. As with
     any ``spawn`` process, the main module must be importable without side effects
-    (``if __name__ == "__main__":``). ``parallel`` None does so if this process may use
-    two CPUs, once the worker has started (meanwhile the entries are checked here); True
-    always, waiting for the worker; False never. A worker that cannot start leaves the
-    checks in-process; one that dies is a ``ChildProcessError``.
+    (``if __name__ == "__main__":``), so the library does it only when asked:
+    ``parallel`` False (the default) never; None if this process may use two CPUs, once
+    the worker has started (meanwhile the entries are checked here); True always,
+    waiting for the worker. Only for the built-in record kinds: a kind registered at run
+    time does not exist in a fresh worker process, so such lists are checked here. A
+    worker that cannot start leaves the checks in-process; one that dies is a
+    ``ChildProcessError``.
     """
     file = plain_file(stream) if full and parallel is not False else None
     reader = ManifestReader(stream)
@@ -410,6 +414,7 @@ def verify_manifest_file(
         checked = (
             file is not None
             and header.count >= parallel_after
+            and records.is_builtin_kind(header.kind)
             and (parallel is True or _cpus() >= 2)
             and check_entries(
                 reader,

@@ -60,6 +60,7 @@ from swapproto._recordspec import (
 from swapproto.errors import ErrorCode, InputError
 
 __all__ = [
+    "BUILTIN_KINDS",
     "CONDITION_CATEGORIES",
     "DIGEST_ALGORITHMS",
     "EVIDENCE_PURPOSES",
@@ -90,6 +91,7 @@ __all__ = [
     "identity_from",
     "identity_key",
     "identity_text",
+    "is_builtin_kind",
     "kinds",
     "record_id",
     "register_kind",
@@ -543,6 +545,15 @@ def check_not_future(kind: str | RecordKind, value: Mapping[str, object], *, tod
         item = value.get(spec.name)
         if spec.type is FieldType.DATE and isinstance(item, str) and item > limit:
             raise _record_error(record_kind.name, spec.name, "is in the future")
+
+
+BUILTIN_KINDS: Final = frozenset({"prisoner", "remains", "child_case", "medical_case"})
+"""The kinds registered when this module is imported (and so in any fresh process)."""
+
+
+def is_builtin_kind(name: str) -> bool:
+    """Whether ``name`` is one of :data:`BUILTIN_KINDS` (a worker process knows it)."""
+    return name in BUILTIN_KINDS
 
 
 def _register_builtins() -> None:

@@ -147,6 +147,7 @@ def amend(
             overwrite=force,
             cites=cited,
             progress=tick,
+            parallel=None,
         )
     info = amendment_info(result)
     Mode(json_output).emit(

@@ -130,7 +130,9 @@ def _verify_manifest(
             manifest.open("rb") as stream,
             progress_bar("verifying", claimed.count, enabled=not as_json) as tick,
         ):
-            return verify_manifest_file(stream, policy, full=True, progress=tick).verified
+            return verify_manifest_file(
+                stream, policy, full=True, progress=tick, parallel=None
+            ).verified
     except VerificationError as exc:
         raise VerificationError(
             f"{manifest} does not verify, nothing was sent: {exc.args[0]}", code=exc.code

@@ -177,6 +177,7 @@ def build(
             overwrite=force,
             progress=tick,
             validate=False,  # iter_records validated every row (and reports bad ones by line)
+            parallel=None,  # a second process from 50,000 rows, if there are two CPUs
         )
     info = header_info(result.verified.header, result.verified.digest)
     warnings = [
@@ -212,7 +213,9 @@ def verify(
         manifest.open("rb") as stream,
         progress_bar("verifying", None, enabled=not json_output) as tick,
     ):
-        report = verify_manifest_file(stream, policy, full=not structural, progress=tick)
+        report = verify_manifest_file(
+            stream, policy, full=not structural, progress=tick, parallel=None
+        )
     info = header_info(report.verified.header, report.verified.digest)
     mode = "full" if report.full else "structural"
 
