@@ -42,3 +42,22 @@ def test_vector(case: dict[str, str | bool]) -> None:
         with pytest.raises(SignatureError) as info:
             key.verify(message, signature, None)
         assert info.value.code == case["want_error"]
+
+
+def test_keys_with_a_small_order_component_are_refused() -> None:
+    """``keys.md`` §2.1 rule 4: ``[L]A`` must be the identity."""
+    from swapproto._edwards25519 import decode_point, in_prime_order_subgroup
+    from swapproto.errors import KeyFileError
+
+    good = forge.public(SEED)
+    point = decode_point(good)
+    assert point is not None
+    assert forge.encode(point) == good
+    assert in_prime_order_subgroup(good)
+    mixed = forge.encode(forge.add(point, forge.ORDER_2))  # A + T, T of order 2
+    assert forge.mul(forge.L, forge.add(point, forge.ORDER_2)) == forge.ORDER_2
+    assert not in_prime_order_subgroup(mixed)
+    with pytest.raises(KeyFileError) as info:
+        PublicKey(KeyAlgorithm.ED25519, mixed)
+    assert "small-order component" in str(info.value)
+    assert not in_prime_order_subgroup((2).to_bytes(32, "little"))  # no point at all

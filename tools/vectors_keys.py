@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import ed25519_forge as forge
+from swapproto._edwards25519 import decode_point
 from swapproto.encoding import encode
 from swapproto.errors import ErrorCode, SwapprotoError
 from swapproto.keys import (
@@ -106,6 +107,11 @@ def _record_cases() -> list[dict[str, object]]:
         ),
         ("Ed25519 key not canonical (y = p + 2)", encode({**ed_rec, "ed25519": P_PLUS_2}), fmt),
         ("Ed25519 key y = 2: no point has it", encode({**ed_rec, "ed25519": OFF_CURVE}), fmt),
+        (
+            "Ed25519 key A + T, T of order 2 (a small-order component)",
+            encode({**ed_rec, "ed25519": _with_order_2(ed.ed25519)}),
+            fmt,
+        ),
         ("record is an array", encode([ed_rec["alg"], ed.ed25519]), fmt),
         ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
         ("truncated", good[:-1], ErrorCode.DECODE_TRUNCATED),
@@ -282,6 +288,13 @@ def _bundle_cases() -> list[dict[str, object]]:
         assert got == code, (desc, got)
         cases.append({"desc": desc, "document": text, "want_error": str(code)})
     return cases
+
+
+def _with_order_2(ed25519: bytes) -> bytes:
+    """The encoding of ``A + T``, ``T = (0, -1)`` of order 2: on the curve, of order 2L."""
+    point = decode_point(ed25519)
+    assert point is not None
+    return forge.encode(forge.add(point, forge.ORDER_2))
 
 
 def _high_bit(x25519: bytes) -> bytes:

@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 
+from swapproto._edwards25519 import Y_MASK, P, decode_point, in_prime_order_subgroup
 from swapproto._key_material import (
     SEED_SIZE,
     check_seed,
@@ -53,14 +54,11 @@ ML_DSA_CONTEXT: Final = b"swapproto/v1"
 """The FIPS 204 context string of every ML-DSA-65 signature swapproto makes."""
 _ED_PUBLIC_SIZE: Final = 32
 _ML_PUBLIC_SIZE: Final = 1952
-_P25519: Final = 2**255 - 19
-_Y_MASK: Final = (1 << 255) - 1
 _ED_Y8: Final = int.from_bytes(
     bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"), "little"
 )
 # The y coordinates of the eight edwards25519 points of small order (orders 1, 2, 4, 8).
-_ED_SMALL_ORDER_Y: Final = frozenset({1, _P25519 - 1, 0, _ED_Y8, _P25519 - _ED_Y8})
-_ED_D: Final = -121665 * pow(121666, -1, _P25519) % _P25519
+_ED_SMALL_ORDER_Y: Final = frozenset({1, P - 1, 0, _ED_Y8, P - _ED_Y8})
 
 
 def parse_alg(alg: object) -> KeyAlgorithm:
@@ -71,22 +69,22 @@ def parse_alg(alg: object) -> KeyAlgorithm:
 
 
 def _check_ed25519_point(raw: bytes) -> None:
-    """Refuse non-canonical encodings (``y >= p``), ``y`` of no curve point, and the
-    points of small order.
+    """Refuse non-canonical encodings (``y >= p``), the points of small order, ``y`` of
+    no curve point, and points with a small-order component.
 
     A small-order key verifies signatures that nobody made (e.g. the identity accepts
     ``R = B, S = 1`` for every message); a non-canonical one is a second name for a key;
-    a ``y`` with no ``x`` (``x^2 = (y^2 - 1) / (d y^2 + 1)`` not a square) is no key
-    at all, and would verify nothing.
+    a ``y`` with no ``x`` is no key at all. A key ``A + T`` with ``T`` of small order
+    is one that verifiers of the two kinds (cofactored, cofactorless) can disagree on;
+    keys made by key generation are ``[a]B``, in the prime-order subgroup.
     """
-    p = _P25519
-    y = int.from_bytes(raw, "little") & _Y_MASK
-    if y >= p or y in _ED_SMALL_ORDER_Y:
+    y = int.from_bytes(raw, "little") & Y_MASK
+    if y >= P or y in _ED_SMALL_ORDER_Y:
         fail("an Ed25519 public key must be a canonical point of large order")
-    yy = y * y % p
-    x2 = (yy - 1) * pow(_ED_D * yy + 1, -1, p) % p
-    if pow(x2, (p - 1) // 2, p) != 1:  # Euler's criterion; x2 = 0 only for y = +-1
+    if decode_point(raw) is None:
         fail("an Ed25519 public key must be a point of the curve")
+    if not in_prime_order_subgroup(raw):
+        fail("an Ed25519 public key must have no small-order component")
 
 
 @lru_cache(maxsize=1024)
