@@ -11,41 +11,21 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-P: Final = 2**255 - 19
-L: Final = 2**252 + 27742317777372353535851937790883648493
-D: Final = -121665 * pow(121666, -1, P) % P
+from swapproto._edwards25519 import D, L, P, decode_point
+from swapproto._edwards25519 import add as add
+from swapproto._edwards25519 import multiply as mul
+
 Point = tuple[int, int]
 IDENTITY: Final[Point] = (0, 1)
 ORDER_2: Final[Point] = (0, P - 1)
-
-
-def add(a: Point, b: Point) -> Point:
-    """Twisted Edwards addition (a = -1)."""
-    (x1, y1), (x2, y2) = a, b
-    t = D * x1 * x2 * y1 * y2 % P
-    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, -1, P) % P
-    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, -1, P) % P
-    return x3, y3
-
-
-def mul(k: int, point: Point) -> Point:
-    """``[k]point`` by double-and-add."""
-    out = IDENTITY
-    while k:
-        if k & 1:
-            out = add(out, point)
-        point = add(point, point)
-        k >>= 1
-    return out
+__all__ = ["IDENTITY", "ORDER_2", "B", "D", "L", "P", "add", "encode", "mul", "public", "sign"]
 
 
 def _base() -> Point:
-    y = 4 * pow(5, -1, P) % P
-    x2 = (y * y - 1) * pow(D * y * y + 1, -1, P) % P
-    x = pow(x2, (P + 3) // 8, P)
-    if (x * x - x2) % P:
-        x = x * pow(2, (P - 1) // 4, P) % P
-    return (x if x % 2 == 0 else P - x), y
+    """The base point, from its RFC 8032 encoding (y = 4/5, x even)."""
+    point = decode_point(bytes.fromhex("58" + "66" * 31))
+    assert point is not None
+    return point
 
 
 B: Final = _base()

@@ -65,6 +65,31 @@ def _multiply(k: int, point: Extended) -> Extended:
     return out
 
 
+Point = tuple[int, int]
+"""An affine point ``(x, y)``."""
+
+
+def _extended(point: Point) -> Extended:
+    x, y = point
+    return x, y, 1, x * y % P
+
+
+def _affine(point: Extended) -> Point:
+    x, y, z, _ = point
+    inverse = pow(z, -1, P)
+    return x * inverse % P, y * inverse % P
+
+
+def add(a: Point, b: Point) -> Point:
+    """``a + b`` in affine coordinates."""
+    return _affine(_add(_extended(a), _extended(b)))
+
+
+def multiply(k: int, point: Point) -> Point:
+    """``[k]point`` in affine coordinates."""
+    return _affine(_multiply(k, _extended(point)))
+
+
 @lru_cache(maxsize=1024)
 def in_prime_order_subgroup(raw: bytes) -> bool:
     """Whether ``raw`` encodes a point ``A`` with ``[L]A`` the identity: no component of
@@ -72,6 +97,5 @@ def in_prime_order_subgroup(raw: bytes) -> bool:
     decoded = decode_point(raw)
     if decoded is None:
         return False
-    x, y = decoded
-    rx, ry, rz, _ = _multiply(L, (x, y, 1, x * y % P))
+    rx, ry, rz, _ = _multiply(L, _extended(decoded))
     return rx % P == 0 and (ry - rz) % P == 0
