@@ -493,3 +493,17 @@ def test_additions_as_records_are_checked_before_anything_is_written(
     assert not (tmp_path / "a3").exists()
     with pytest.raises(InputError, match="nothing to amend: the additions"):
         amend_manifest_file(v1, tmp_path / "v4", tmp_path / "a4", additions=[], **options)
+
+
+def test_added_entries_take_their_salts_from_the_salt_source(v1: Path, tmp_path: Path) -> None:
+    def fixed(n: int) -> bytes:
+        return bytes([0x5A]) * n
+
+    amend_manifest_file(
+        v1, tmp_path / "v2", tmp_path / "a2", keys=[KEY], created_at=2,
+        additions=[prisoner(100)], salt_source=fixed,
+    )  # fmt: skip
+    added = decode(_leaves(tmp_path / "v2")[-1])
+    assert added["s"] == bytes([0x5A]) * 32
+    kept = decode(_leaves(tmp_path / "v2")[0])
+    assert kept["s"] == decode(_leaves(v1)[0])["s"]  # carried entries keep theirs

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,7 @@ def amend_manifest_file(
     cites: bytes | None = None,
     progress: Progress | None = None,
     parallel: bool | None = False,
+    salt_source: Callable[[int], bytes] = os.urandom,
 ) -> VerifiedAmendment:
     """Write version n+1 of ``current`` and the signed amendment linking the two.
 
@@ -119,10 +121,11 @@ def amend_manifest_file(
     renames its columns, as ``--map`` does), validated like ``manifest build`` input, or
     canonical records (``to_canonical(model)``), each checked before anything is
     written (``input.invalid_record``, naming the added record's position). New
-    entries get fresh salts from the OS CSPRNG. Without removals the amendment is
+    entries get fresh salts (from ``salt_source``). Without removals the amendment is
     append-only and carries a consistency proof. ``cites`` (the id of the commit that
     carried the list's statement) is required when the list is bound to an exchange.
-    ``parallel`` is :func:`~swapproto.manifest_file.build_manifest`'s (default False).
+    ``parallel`` and ``salt_source`` are :func:`~swapproto.manifest_file.build_manifest`'s
+    (salts of the added entries; the OS CSPRNG outside tests).
     Returns the amendment as :func:`~swapproto.amendment.verify_amendment` sees it.
 
     Both files are written atomically (nothing is left on error); an existing ``out``
@@ -177,6 +180,7 @@ def amend_manifest_file(
                 progress=progress,
                 validate=False,  # carried entries passed check_entry; additions the importer
                 parallel=parallel,
+                salt_source=salt_source,
             )
     mode = AmendmentMode.REVISE if removal_map else AmendmentMode.APPEND
     proof: tuple[bytes, ...] = ()
