@@ -24,6 +24,7 @@ from swapproto.amendment_file import amend_manifest_file
 from swapproto.encoding import decode, encode
 from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.keys import PublicKey, SigningKey
+from swapproto.manifest import decode_entry
 from swapproto.manifest_file import ManifestReader, build_manifest_file
 from swapproto.merkle import MerkleTree
 from test_manifest import KEY, OTHER, prisoner
@@ -503,7 +504,7 @@ def test_added_entries_take_their_salts_from_the_salt_source(v1: Path, tmp_path:
         v1, tmp_path / "v2", tmp_path / "a2", keys=[KEY], created_at=2,
         additions=[prisoner(100)], salt_source=fixed,
     )  # fmt: skip
-    added = decode(_leaves(tmp_path / "v2")[-1])
-    assert added["s"] == bytes([0x5A]) * 32
-    kept = decode(_leaves(tmp_path / "v2")[0])
-    assert kept["s"] == decode(_leaves(v1)[0])["s"]  # carried entries keep theirs
+    added = decode_entry(_leaves(tmp_path / "v2")[-1])
+    assert added.salt == bytes([0x5A]) * 32
+    kept = decode_entry(_leaves(tmp_path / "v2")[0])
+    assert kept.salt == decode_entry(_leaves(v1)[0]).salt  # carried entries keep theirs

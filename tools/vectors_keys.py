@@ -107,10 +107,13 @@ def _record_cases() -> list[dict[str, object]]:
         ),
         ("Ed25519 key not canonical (y = p + 2)", encode({**ed_rec, "ed25519": P_PLUS_2}), fmt),
         ("Ed25519 key y = 2: no point has it", encode({**ed_rec, "ed25519": OFF_CURVE}), fmt),
-        (
-            "Ed25519 key A + T, T of order 2 (a small-order component)",
-            encode({**ed_rec, "ed25519": _with_order_2(ed.ed25519)}),
-            fmt,
+        *(
+            (
+                f"Ed25519 key A + T, T of order {order} (a small-order component)",
+                encode({**ed_rec, "ed25519": _with_torsion(ed.ed25519, order)}),
+                fmt,
+            )
+            for order in (2, 4, 8)
         ),
         ("record is an array", encode([ed_rec["alg"], ed.ed25519]), fmt),
         ("trailing byte", good + b"\x00", ErrorCode.DECODE_TRAILING),
@@ -182,10 +185,15 @@ def _file_cases() -> list[dict[str, object]]:
             doc(signing={**base["signing"], "ed25519": OFF_CURVE.hex()}),
             ErrorCode.KEY_FORMAT,
         ),
+        (
+            "Ed25519 key A + T, T of order 8 (a small-order component)",
+            doc(signing={**base["signing"], "ed25519": _with_torsion(ed.ed25519, 8).hex()}),
+            ErrorCode.KEY_FORMAT,
+        ),
         ("name with a slash", doc(name="../party-a"), ErrorCode.KEY_FORMAT),
         ("starts with a UTF-8 byte order mark", "\ufeff" + doc(), ErrorCode.KEY_FORMAT),
         (
-            "algorithm an escaped lone surrogate (not JSON text)",
+            "algorithm an escaped lone surrogate (decodes to no Unicode text)",
             doc().replace('"alg": "ed25519"', '"alg": "\\ud800"'),
             ErrorCode.KEY_FORMAT,
         ),
@@ -290,11 +298,14 @@ def _bundle_cases() -> list[dict[str, object]]:
     return cases
 
 
-def _with_order_2(ed25519: bytes) -> bytes:
-    """The encoding of ``A + T``, ``T = (0, -1)`` of order 2: on the curve, of order 2L."""
+def _with_torsion(ed25519: bytes, order: int) -> bytes:
+    """The encoding of ``A + T``, ``T`` of the given small order (2, 4 or 8)."""
     point = decode_point(ed25519)
+    eight = decode_point(ED_ORDER_8)
     assert point is not None
-    return forge.encode(forge.add(point, forge.ORDER_2))
+    assert eight is not None
+    torsion = forge.mul(8 // order, eight)  # [8/order] of a point of order 8
+    return forge.encode(forge.add(point, torsion))
 
 
 def _high_bit(x25519: bytes) -> bytes:
