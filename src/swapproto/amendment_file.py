@@ -9,7 +9,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from swapproto import records
 from swapproto.amendment import (
     AmendmentMode,
     Removal,
@@ -29,6 +28,7 @@ from swapproto.manifest_file import (
     SaltedRecord,
     atomic_writer,
     build_manifest_file,
+    validated_rows,
 )
 from swapproto.merkle import MerkleTree, StreamingRootBuilder, leaf_hash
 from swapproto.records import record_id
@@ -77,14 +77,7 @@ def _additions(
         return
     if not isinstance(source, Path):
         # records given by the caller: checked here, as the importer checks rows
-        check = records.get_kind(kind).plan.check
-        for index, record in enumerate(source):
-            try:
-                check(record)
-            except InputError as exc:
-                raise InputError(
-                    f"added record {index}: {exc.args[0]}", code=exc.code, **exc.details
-                ) from None
+        for record in validated_rows(source, kind, "added record"):
             yield dict(record)
         return
     # the format by suffix, as ``manifest build`` chooses it without --format

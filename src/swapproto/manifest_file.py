@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, TypeVar, cast
 
 from swapproto import records
 from swapproto._manifest_frames import MAX_ENTRY as MAX_ENTRY  # the limit, as before
@@ -54,6 +54,7 @@ __all__ = [
     "atomic_writer",
     "build_manifest",
     "build_manifest_file",
+    "validated_rows",
     "verify_manifest_file",
     "write_blinded_file",
 ]
@@ -281,7 +282,7 @@ def build_manifest(
         after = parallel_after if use else None
         entries = EntryPipeline(builder, spool, _frame, after=after, wait=parallel is True)
         try:
-            _add_rows(entries, _validated(rows, kind) if validate else rows, progress)
+            _add_rows(entries, validated_rows(rows, kind) if validate else rows, progress)
         finally:
             entries.close()
         envelope = builder.sign(keys, created_at=created_at)
@@ -314,17 +315,20 @@ def _add_rows(
     entries.finish()
 
 
-def _validated(
-    rows: Iterable[dict[str, Any] | SaltedRecord], kind: str
-) -> Iterator[dict[str, Any] | SaltedRecord]:
-    """``rows``, each checked as a canonical record of ``kind`` on its way."""
+R = TypeVar("R")
+
+
+def validated_rows(rows: Iterable[R], kind: str, label: str = "row") -> Iterator[R]:
+    """``rows`` (records, or ``(record, salt)`` pairs), each checked as a canonical
+    record of ``kind`` on its way; the first that fails raises its ``InputError``, named
+    ``"<label> <index>"`` and with its ``index`` in the details."""
     check = records.get_kind(kind).plan.check
     for index, row in enumerate(rows):
         try:
-            check(row[0] if type(row) is tuple else row)
+            check(cast(tuple[Any, ...], row)[0] if type(row) is tuple else row)
         except InputError as exc:
             raise InputError(
-                f"row {index}: {exc.args[0]}", code=exc.code, index=index, **exc.details
+                f"{label} {index}: {exc.args[0]}", code=exc.code, index=index, **exc.details
             ) from None
         yield row
 
