@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Final, Protocol, cast
 
 from swapproto._transcript_report import Check, ListSummary, ReportBuilder, counted
 from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
-from swapproto.handshake import Observer
+from swapproto.handshake import Observer, other_party
 from swapproto.manifest import VerifiedHeader, check_entry
 from swapproto.manifest_file import ManifestReader
 from swapproto.merkle import StreamingRootBuilder, leaf_hash
@@ -296,7 +296,7 @@ def _container_problem(
 
 
 def _counterpart_count(observer: Observer, role: str, list_name: str) -> int | None:
-    other = "b" if role == "a" else "a"
+    other = other_party(role)
     if list_name not in observer.reveals(other):
         return None
     return observer.revealed_header(other, list_name).header.count

@@ -9,7 +9,7 @@ withholding (``spec/handshake.md`` §7).
 from __future__ import annotations
 
 from swapproto._transcript_report import ReportBuilder, counted
-from swapproto.handshake import PARTIES, Observer
+from swapproto.handshake import PARTIES, Observer, other_party
 from swapproto.terms import Terms
 
 __all__ = ["check_deadlines"]
@@ -63,7 +63,7 @@ def check_deadlines(
 def _cut_off(observer: Observer, role: str, deadline: int) -> bool:
     """Whether the other party's abort, dated by the deadline, left ``role`` no legal move
     before its time ran out (the abort's date is its sender's claim)."""
-    abort = observer.abort_of(_other(role))
+    abort = observer.abort_of(other_party(role))
     return abort is not None and abort.created_at <= deadline
 
 
@@ -97,7 +97,7 @@ def _check_withheld_reveals(terms: Terms, observer: Observer, report: ReportBuil
         role
         for role in PARTIES
         if _committed_all(observer, role)
-        and _committed_all(observer, _other(role))
+        and _committed_all(observer, other_party(role))
         and not _cut_off(observer, role, terms.reveal_by)
     ]
     withheld = [
@@ -128,7 +128,3 @@ def _detail(failures: list[str], passed: str, noun: str, what: str) -> str:
     """The check's detail: ``passed`` if nothing failed, else how many ``noun`` failed
     and how (``1 commit dated after commit_by``); the evidence lines name each one."""
     return f"{counted(len(failures), noun)} {what}" if failures else passed
-
-
-def _other(role: str) -> str:
-    return "b" if role == "a" else "a"

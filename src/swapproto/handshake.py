@@ -68,6 +68,7 @@ __all__ = [
     "Transition",
     "VerdictGiven",
     "completeness_statement",
+    "other_party",
 ]
 
 # --- the observer ------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ class Observer:
     ) -> None:
         rule = BY_TYPE[mtype]
         side = self._sides[role]
-        other = self._sides[_other(role)]
+        other = self._sides[other_party(role)]
         if self.aborted:
             raise error("the exchange was aborted; nothing more may be sent")
         if side.phase not in rule.sender_in:
@@ -258,7 +259,7 @@ class Observer:
                 continue
             for mtype in (MessageType.COMMIT, MessageType.REVEAL):
                 rule = BY_TYPE[mtype]
-                other = self._sides[_other(role)]
+                other = self._sides[other_party(role)]
                 side = self._sides[role]
                 if (
                     side.phase in rule.sender_in
@@ -383,7 +384,8 @@ _HANDLERS: Final = {
 }
 
 
-def _other(role: str) -> str:
+def other_party(role: str) -> str:
+    """The party that is not ``role`` (``a`` or ``b``)."""
     return "b" if role == "a" else "a"
 
 

@@ -29,7 +29,7 @@ from swapproto.errors import (
     VerificationError,
 )
 from swapproto.exchange_dir import ExchangeDir, Opening, RecipientOpener
-from swapproto.handshake import Party, Phase, completeness_statement
+from swapproto.handshake import Party, Phase, completeness_statement, other_party
 from swapproto.hashing import fingerprint
 from swapproto.keys import KeyBundle
 from swapproto.manifest import ManifestHeader, VerifiedHeader
@@ -330,7 +330,7 @@ _DONE_WORDS = {
 
 def _refusal(party: Party, mtype: MessageType, list_name: str | None) -> str | None:
     me = party.role
-    other = "b" if me == "a" else "a"
+    other = other_party(me)
     mine, theirs = party.phase(me), party.phase(other)
     if mine is Phase.DONE:
         return f"party {me} has already given its verdict; nothing more may be sent"
