@@ -56,10 +56,6 @@ def _now(value: int | None) -> int:
     return int(time.time()) if value is None else value
 
 
-def _bundle(key: Path, pfile: Path | None, penv: str | None) -> KeyBundle:
-    return key_bundle(key, pfile, penv)
-
-
 def _party(xch: Path, bundle: KeyBundle) -> Party:
     directory = ExchangeDir(xch)
     terms = exchange_terms(directory)
@@ -181,7 +177,7 @@ def terms_sign(
     json_output: JsonOpt = False,
 ) -> None:
     """Sign the terms in the exchange directory as the party this key belongs to."""
-    party = _party(xch, _bundle(key, passphrase_file, passphrase_env))
+    party = _party(xch, key_bundle(key, passphrase_file, passphrase_env))
     _check_move(party, MessageType.TERMS_SIGN)
     envelope = party.sign_terms(now=_now(now))
     path = _write(xch, party, envelope, MessageType.TERMS_SIGN)
@@ -211,7 +207,7 @@ def commit_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Commit to a manifest (hiding it) before seeing the other party's list."""
-    bundle = _bundle(key, passphrase_file, passphrase_env)
+    bundle = key_bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
     claimed = _own_manifest(party, manifest)
     # Before verifying every entry: committing twice, or too early, is refused at once.
@@ -262,7 +258,7 @@ def reveal_cmd(
 
     Refused until both parties' commits are in the exchange directory.
     """
-    bundle = _bundle(key, passphrase_file, passphrase_env)
+    bundle = key_bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
     claimed = _own_manifest(party, manifest)
     opening = Opening.read(manifest)
@@ -387,7 +383,7 @@ def verify_cmd(
     directory = ExchangeDir(xch).require()
     opener = None
     if key is not None:
-        bundle = _bundle(key, passphrase_file, passphrase_env)
+        bundle = key_bundle(key, passphrase_file, passphrase_env)
         if bundle.decryption is None:
             raise InputError(
                 f"{key} holds no decryption key: it cannot open sealed lists",
@@ -477,7 +473,7 @@ def accept_cmd(
     (the other party's sealed list is opened with this key): if any check fails, nothing
     is signed and the exit code is 1, unless --force is given.
     """
-    bundle = _bundle(key, passphrase_file, passphrase_env)
+    bundle = key_bundle(key, passphrase_file, passphrase_env)
     party = _party(xch, bundle)
     _check_move(party, MessageType.VERDICT)  # before verifying the whole transcript
     when = _now(now)
@@ -505,7 +501,7 @@ def dispute_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Dispute the revealed lists, with reasons (no verification needed to dispute)."""
-    bundle = _bundle(key, passphrase_file, passphrase_env)
+    bundle = key_bundle(key, passphrase_file, passphrase_env)
     _verdict(xch, bundle, False, reason, _now(now), json_output)
 
 
@@ -519,7 +515,7 @@ def abort_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Abandon the exchange (nothing may be sent after an abort)."""
-    party = _party(xch, _bundle(key, passphrase_file, passphrase_env))
+    party = _party(xch, key_bundle(key, passphrase_file, passphrase_env))
     _check_move(party, MessageType.ABORT)
     envelope = party.abort(reason, now=_now(now))
     path = _write(xch, party, envelope, MessageType.ABORT)
