@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from _manifest_vectors import error_code as error_code
 from helpers import load_vectors
-from swapproto.errors import SwapprotoError
 from swapproto.keys import PublicKey
 from swapproto.manifest_file import MAGIC, BuildResult, build_manifest
 
@@ -26,15 +26,6 @@ def edited(base: bytes, case: dict[str, Any]) -> bytes:
     start, end = case["offset"], case["offset"] + case["delete"]
     assert end <= len(base)
     return base[:start] + bytes.fromhex(case["insert"]) + base[end:]
-
-
-def error_code(check: Any, data: bytes) -> str | None:
-    """The code ``check(data)`` raises, or None when it accepts."""
-    try:
-        check(data)
-    except SwapprotoError as exc:
-        return str(exc.code)
-    return None
 
 
 def listed_salts(salts: list[str]) -> Any:
