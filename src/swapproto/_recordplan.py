@@ -408,7 +408,8 @@ class FastPlan:
             return f"column {unknown[0][:64]!r} is not a field of {self._kind}"
         required = [name for name, _, req in self._texts if req]
         required += [name for name, _, _, req in self._others if req]
-        missing = [name for name in required if name not in set(names)]
+        columns = set(names)
+        missing = [name for name in required if name not in columns]
         if missing:
             return f"the required column {missing[0]!r} of {self._kind} is missing"
         return None
