@@ -628,10 +628,25 @@ def machine_info() -> Result:
     }
 
 
-def plan(args: argparse.Namespace) -> list[tuple[str, int]]:
-    """The (stage, n) pairs to run, in order: every wanted stage at each size."""
-    wanted = [s for s in STAGES if s in args.stages]
-    return [(stage, n) for n in args.sizes for stage in wanted]
+def plan(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int]]:
+    """The (stage, n) pairs to run, in order: every wanted stage at each size.
+
+    A wanted stage whose input is not in ``workdir`` brings the stage that writes it:
+    ``csv`` for the builds, ``build`` for the stages that read the manifest, ``disclose``
+    for ``check``.
+    """
+    pairs: list[tuple[str, int]] = []
+    for n in args.sizes:
+        paths = Paths.of(workdir, n)
+        wanted = set(args.stages)
+        if "check" in wanted and not paths.disclosure.exists():
+            wanted.add("disclose")
+        if wanted - {"csv", "build", "build-serial"} and not paths.manifest.exists():
+            wanted.add("build")
+        if wanted & {"build", "build-serial"} and not paths.csv.exists():
+            wanted.add("csv")
+        pairs += [(stage, n) for stage in STAGES if stage in wanted]
+    return pairs
 
 
 def _print_details(results: list[Result]) -> None:
@@ -672,7 +687,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     print(f"swapproto manifest benchmark, n = {sizes}, workdir {workdir}", file=sys.stderr)
     started = time.perf_counter()
     try:
-        results = [run_stage(stage, n, workdir, args) for stage, n in plan(args)]
+        results = [run_stage(stage, n, workdir, args) for stage, n in plan(args, workdir)]
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

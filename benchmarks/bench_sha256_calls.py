@@ -1,0 +1,314 @@
+"""What one SHA-256 call costs in CPython, and so what a Merkle tree build can cost.
+
+Issue 3 asks for a tree build at least 15x faster than pymerkle. An RFC 9162 tree over n
+leaves is n leaf hashes and n - 1 node hashes, each its own SHA-256 message: no tree
+build in Python can cost less than 2n of the cheapest SHA-256 call Python offers. This
+script measures that call every way we found, takes it apart (constructor, update,
+digest, the compression itself), tries the two ways round it (a second process; calling
+libcrypto directly) and sets the result beside pymerkle's cost per leaf::
+
+    python benchmarks/bench_sha256_calls.py                  # ~1 min
+    python benchmarks/bench_sha256_calls.py --json --calls 200000 --leaves 200000
+
+Nothing here asserts a time: it prints a table (or ``--json``); RESULTS.md quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from typing import Any, Final
+
+import _measure
+
+from swapproto.merkle import MerkleTree, node_hash
+
+NODE_INPUT: Final = b"\x01" + bytes(64)
+TARGET_SPEEDUP: Final = 15.0
+PARTS: Final = frozenset({"constructor", "digest", "update", "compression", "empty_loop"})
+"""Rows that take the first call apart: not ways to hash a node on their own."""
+
+_sha256 = hashlib.sha256
+_HASH_DIGEST = type(_sha256()).digest
+
+
+def best_ns(run: Callable[[], object], calls: int, repeat_: int) -> float:
+    """Nanoseconds per call of the fastest of ``repeat_`` runs of ``run``."""
+    best = float("inf")
+    for _ in range(repeat_):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best / calls * 1e9
+
+
+def call_costs(calls: int, repeat_: int) -> list[tuple[str, str, float]]:
+    """(key, label, ns per call): one 65-byte node hash every way CPython offers, and the
+    parts of the first way (keys in :data:`PARTS`)."""
+    x = NODE_INPUT
+    sha = _sha256
+    made = sha(x)
+    prefixed = sha(b"\x01")
+
+    def empty_loop() -> None:
+        for _ in range(calls):
+            pass
+
+    def one_call() -> None:
+        for _ in range(calls):
+            sha(x).digest()
+
+    def constructor() -> None:
+        for _ in range(calls):
+            sha(x)
+
+    def digest() -> None:
+        d = made.digest
+        for _ in range(calls):
+            d()
+
+    def update() -> None:
+        u = sha().update
+        for _ in range(calls):
+            u(x)
+
+    def copy_update_digest() -> None:
+        cp, tail = prefixed.copy, x[1:]
+        for _ in range(calls):
+            h = cp()
+            h.update(tail)
+            h.digest()
+
+    def hashlib_new() -> None:
+        new = hashlib.new
+        for _ in range(calls):
+            new("sha256", x).digest()
+
+    def map_pipeline() -> None:
+        list(map(_HASH_DIGEST, map(sha, repeat(x, calls))))
+
+    long_message = bytes(128 * calls)  # a node's two blocks, times calls, in one message
+
+    def compression_only() -> None:
+        sha(long_message).digest()
+
+    rows = [
+        ("call", "sha256(x).digest(), x 65 bytes: the floor's node call", one_call),
+        ("constructor", "  of which sha256(x), the constructor", constructor),
+        ("digest", "  of which .digest()", digest),
+        ("update", "  .update(x) alone", update),
+        ("compression", "  the compression alone: 2 blocks in one long message", compression_only),
+        ("empty_loop", "  an empty Python loop iteration", empty_loop),
+        ("copy", "prefixed object: .copy(), .update(64 bytes), .digest()", copy_update_digest),
+        ("hashlib_new", 'hashlib.new("sha256", x).digest()', hashlib_new),
+        ("map", "loop in C: list(map(digest, map(sha256, inputs)))", map_pipeline),
+    ]
+    builtin = _builtin_sha256()
+    if builtin is not None:
+
+        def builtin_call() -> None:
+            for _ in range(calls):
+                builtin(x).digest()
+
+        rows.append(("builtin", "CPython's own _sha256 (no OpenSSL), .digest()", builtin_call))
+    libcrypto = _libcrypto_sha256(calls)
+    if libcrypto is not None:
+        rows.append(("ctypes", "libcrypto SHA256() through ctypes, loop in C (map)", libcrypto))
+    return [(key, label, best_ns(run, calls, repeat_)) for key, label, run in rows]
+
+
+def _builtin_sha256() -> Callable[[bytes], Any] | None:
+    try:
+        import _sha256 as builtin  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return builtin.sha256  # type: ignore[no-any-return]
+
+
+def _libcrypto_sha256(calls: int) -> Callable[[], None] | None:
+    """``SHA256(in, 65, out)`` for ``calls`` inputs laid out in one buffer, or None.
+
+    The cheapest way into OpenSSL without compiling anything: one ctypes call per hash,
+    addresses generated by ``range`` so that no Python bytecode runs per call.
+    """
+    name = ctypes.util.find_library("crypto")
+    if name is None:
+        return None
+    try:
+        function = ctypes.CDLL(name).SHA256
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    function.restype = ctypes.c_void_p
+    source = ctypes.create_string_buffer(NODE_INPUT * calls, 65 * calls)
+    target = ctypes.create_string_buffer(32 * calls)
+
+    def run() -> None:
+        # Addresses taken here, so that the closure holds both buffers alive: an address
+        # alone does not, and the buffer it points into would be freed.
+        src, dst = ctypes.addressof(source), ctypes.addressof(target)
+        inputs = range(src, src + 65 * calls, 65)
+        outputs = range(dst, dst + 32 * calls, 32)
+        for _ in map(function, inputs, repeat(65, calls), outputs):
+            pass
+        if target.raw[:32] != _sha256(NODE_INPUT).digest():
+            raise SystemExit("libcrypto SHA256 through ctypes gave another digest")
+
+    return run
+
+
+def make_leaves(count: int, size: int) -> list[bytes]:
+    """``count`` leaves of ``size`` +- 20 % random bytes (seeded: the same every run)."""
+    rng = random.Random(20261206)
+    spread = size // 5
+    return [rng.randbytes(size - spread + rng.randrange(2 * spread + 1)) for _ in range(count)]
+
+
+def tree_costs(leaves: list[bytes], repeat_: int) -> list[tuple[str, float]]:
+    """(what, seconds): our tree in one process, and split over two with ``fork``."""
+    whole = MerkleTree(leaves).root
+    rows = [("MerkleTree(leaves), one process", _best_s(lambda: MerkleTree(leaves), repeat_))]
+    if hasattr(os, "fork") and len(leaves) > 1:
+
+        def forked() -> None:
+            if _two_process_root(leaves) != whole:
+                raise SystemExit("the two-process tree gave another root")
+
+        what = "two processes (fork), each builds a half; only its root sent back"
+        rows.append((what, _best_s(forked, repeat_)))
+    return rows
+
+
+def _best_s(run: Callable[[], object], repeat_: int) -> float:
+    return best_ns(run, 1, repeat_) / 1e9
+
+
+def _two_process_root(leaves: list[bytes]) -> bytes:
+    # The child builds the right subtree of the RFC 9162 split and sends back its root
+    # only: the cheapest possible hand-back, so this is a lower bound for a real tree.
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        os.write(write_end, MerkleTree(leaves[k:]).root)
+        os._exit(0)
+    os.close(write_end)
+    left = MerkleTree(leaves[:k]).root
+    with os.fdopen(read_end, "rb") as pipe:
+        right = pipe.read()
+    os.waitpid(pid, 0)
+    return node_hash(left, right)
+
+
+def pymerkle_per_leaf(leaves: list[bytes]) -> float | None:
+    """pymerkle's seconds per leaf appended to an ``InmemoryTree``, or None if absent."""
+    try:
+        import pymerkle
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    tree = pymerkle.InmemoryTree()
+    for leaf in leaves:
+        tree.append_entry(leaf)
+    tree.get_root()
+    return (time.perf_counter() - t0) / len(leaves)
+
+
+def leaf_call_ns(leaves: list[bytes], repeat_: int) -> float:
+    """ns per ``sha256(0x00 || leaf).digest()`` over the real leaves: the floor's leaf call."""
+    sha = _sha256
+
+    def run() -> None:
+        for leaf in leaves:
+            sha(b"\x00" + leaf).digest()
+
+    return best_ns(run, len(leaves), repeat_)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--calls", type=int, default=1_000_000, help="calls per timing")
+    parser.add_argument("--leaves", type=int, default=1_000_000, help="leaves in the tree")
+    parser.add_argument("--leaf-bytes", type=int, default=280, help="mean leaf size")
+    parser.add_argument(
+        "--pymerkle-leaves", type=int, default=100_000, help="leaves appended to pymerkle"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing; best kept")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = parser.parse_args(argv)
+    if min(args.calls, args.leaves, args.leaf_bytes, args.pymerkle_leaves, args.repeat) < 1:
+        parser.error("every count must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, then print the table and the budget the 15x target leaves per hash."""
+    args = parse_args(argv)
+    calls = call_costs(args.calls, args.repeat)
+    leaves = make_leaves(args.leaves, args.leaf_bytes)
+    leaf_ns = leaf_call_ns(leaves, args.repeat)
+    trees = tree_costs(leaves, args.repeat)
+    pymerkle_s = pymerkle_per_leaf(leaves[: args.pymerkle_leaves])
+    node_ns = calls[0][2]
+    floor_s = (leaf_ns * len(leaves) + node_ns * (len(leaves) - 1)) / 1e9
+    budget_ns = None if pymerkle_s is None else pymerkle_s / TARGET_SPEEDUP / 2 * 1e9
+    cheapest = min((row for row in calls if row[0] not in PARTS), key=lambda row: row[2])
+    report: dict[str, Any] = {
+        "machine": _measure.machine_info(),
+        "calls": args.calls,
+        "leaves": len(leaves),
+        "mean_leaf_bytes": sum(map(len, leaves)) / len(leaves),
+        "ns_per_call": {key: ns for key, _label, ns in calls},
+        "leaf_call_ns": leaf_ns,
+        "floor_seconds": floor_s,
+        "tree_seconds": dict(trees),
+        "pymerkle_seconds_per_leaf": pymerkle_s,
+        "budget_ns_per_hash_for_15x": budget_ns,
+        "cheapest_node_call": {"key": cheapest[0], "ns": cheapest[2]},
+    }
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"{report['machine']['cpu']}, {report['machine']['cpus']} CPUs, "
+        f"CPython {report['machine']['python']}"
+    )
+    print(f"\nOne SHA-256 call, ns (best of {args.repeat} x {args.calls:,} calls):")
+    for _key, label, ns in calls:
+        print(f"  {ns:8.0f}  {label}")
+    print(
+        f"  {leaf_ns:8.0f}  sha256(0x00 + leaf).digest(), leaves of "
+        f"{report['mean_leaf_bytes']:.0f} bytes: the floor's leaf call"
+    )
+    print(f"\nA tree over {len(leaves):,} leaves, s:")
+    print(f"  {floor_s:8.3f}  floor: the two floor calls above, n and n - 1 times")
+    for what, seconds in trees:
+        print(f"  {seconds:8.3f}  {what}")
+    if pymerkle_s is not None and budget_ns is not None:
+        at_n = pymerkle_s * len(leaves)
+        print(
+            f"  {at_n:8.3f}  pymerkle InmemoryTree (per leaf at "
+            f"{min(args.pymerkle_leaves, len(leaves)):,} leaves, times {len(leaves):,})"
+        )
+        print(
+            f"\n{TARGET_SPEEDUP:.0f}x pymerkle leaves {at_n / TARGET_SPEEDUP:.3f} s for the "
+            f"tree: {budget_ns:.0f} ns per hash. The cheapest call measured: "
+            f"{cheapest[2]:.0f} ns ({cheapest[1]})."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
