@@ -456,6 +456,44 @@ def test_bad_leaf_hashes_rejected() -> None:
     assert_code(bad_proof, builder.add_leaf_hash, b"\x00" * 33)
 
 
+# -- chunks: MerkleTree builds aligned chunks of 4,096 leaves and stores levels as bytes --------
+
+CHUNK = 4096
+
+
+@pytest.mark.parametrize(
+    "n", [CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK - 1, 2 * CHUNK, 2 * CHUNK + 1, 3 * CHUNK + 5]
+)
+def test_chunk_boundaries_agree_with_reference(n: int) -> None:
+    leaves = counter(n)
+    ref = Reference(leaves)
+    want_root = ref.mth(0, n)
+    tree = MerkleTree(iter(leaves))  # a one-shot iterator: read once, in chunks
+    assert (tree.size, tree.root) == (n, want_root)
+    assert root(iter(leaves)) == want_root
+    assert MerkleTree.from_leaf_hashes(leaf_hash(x) for x in leaves).root == want_root
+    edges = {0, 1, CHUNK - 2, CHUNK - 1, CHUNK, CHUNK + 1, n // 2, n - 2, n - 1}
+    for index in sorted(i for i in edges if 0 <= i < n):
+        assert tree.leaf_hash(index) == leaf_hash(leaves[index])
+        assert list(tree.inclusion_proof(index)) == ref.path(index, 0, n)
+    for old in sorted({1, CHUNK - 1, CHUNK, CHUNK + 1, n - 1, n} & set(range(n + 1))):
+        assert list(tree.consistency_proof(old)) == ref.proof(old, n)
+
+
+def test_proof_elements_are_bytes() -> None:
+    tree = MerkleTree(counter(CHUNK + 3))
+    elements = [*tree.inclusion_proof(CHUNK + 1), *tree.consistency_proof(CHUNK - 1)]
+    assert elements
+    assert all(type(e) is bytes and len(e) == 32 for e in [*elements, tree.root])
+    assert type(tree.leaf_hash(7)) is bytes
+
+
+def test_bad_leaf_hash_in_a_later_chunk_rejected() -> None:
+    hashes = [leaf_hash(x) for x in counter(CHUNK + 2)]
+    hashes[CHUNK + 1] = hashes[CHUNK + 1][:31]
+    assert_code(ErrorCode.VERIFY_PROOF, MerkleTree.from_leaf_hashes, iter(hashes))
+
+
 # -- property tests --------------------------------------------------------------------------
 
 leaf_lists = st.lists(st.binary(max_size=40), min_size=1, max_size=80)

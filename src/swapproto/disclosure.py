@@ -9,7 +9,7 @@ the subtrees that hold them, which are salted and so say nothing about their rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final
@@ -210,16 +210,19 @@ def collect_for_disclosure(
     """
     want = set(wanted)
     kept: dict[int, bytes] = {}
-    hashes: list[bytes] = []
-    append = hashes.append
-    for index, leaf in enumerate(leaves):
-        append(leaf_hash(leaf))
-        if index in want:
-            kept[index] = leaf
+
+    def keeping() -> Iterator[bytes]:
+        # The tree reads the leaves once, in chunks; no list of all leaves or hashes.
+        for index, leaf in enumerate(leaves):
+            if index in want:
+                kept[index] = leaf
+            yield leaf
+
+    tree = MerkleTree(keeping())
     missing = want - kept.keys()
     if missing:
         raise VerificationError(
-            f"entry {min(missing)} is outside a manifest of {len(hashes)}",
+            f"entry {min(missing)} is outside a manifest of {tree.size}",
             code=ErrorCode.VERIFY_RANGE,
         )
-    return MerkleTree.from_leaf_hashes(hashes), kept
+    return tree, kept

@@ -10,7 +10,11 @@ The tree is exactly the one of RFC 9162 (and RFC 6962)::
 
 Building level by level, where a level's odd last node is promoted unchanged to the next
 level, yields exactly this tree (the split at the largest power of two keeps every complete
-subtree aligned), so :class:`MerkleTree` hashes each node once, without recursion.
+subtree aligned), so :class:`MerkleTree` hashes each node once, without recursion. For the
+same reason the leaves can be taken in aligned chunks of 4,096: each chunk is a complete
+subtree (only the last may be partial, and it is the right edge), so its levels are built
+while its digests are fresh in the cache and then appended to the tree's levels, which are
+stored as contiguous bytes (32 bytes per node) rather than as one object per digest.
 
 Verification follows RFC 9162 §2.1.3.2 and §2.1.4.2 step by step. Every rejection raises
 :class:`~swapproto.errors.ProofError` with one of three codes: ``VERIFY_RANGE`` (index or
@@ -22,13 +26,14 @@ sizes out of range), ``VERIFY_PROOF`` (malformed proof: wrong element count or l
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Final
 
 from swapproto.errors import ErrorCode, ProofError
 from swapproto.hashing import DIGEST_SIZE, digest_equal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -65,9 +70,25 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(NODE_PREFIX + left + right).digest()
 
 
-def _hash_leaves(leaves: Iterable[bytes]) -> list[bytes]:
+_CHUNK_HEIGHT: Final = 12
+_CHUNK: Final = 1 << _CHUNK_HEIGHT
+"""Leaves per chunk: a power of two, so that every chunk but the last is a complete,
+aligned subtree whose levels are the tree's own."""
+
+
+def _leaf_hash_chunks(leaves: Iterable[bytes]) -> Iterator[list[bytes]]:
     sha, prefix = _sha256, LEAF_PREFIX
-    return [sha(prefix + d).digest() for d in leaves]
+    it = iter(leaves)
+    while chunk := [sha(prefix + d).digest() for d in islice(it, _CHUNK)]:
+        yield chunk
+
+
+def _checked_chunks(hashes: Iterable[bytes]) -> Iterator[list[bytes]]:
+    it = iter(hashes)
+    while chunk := list(islice(it, _CHUNK)):
+        if any(len(h) != DIGEST_SIZE for h in chunk):
+            raise ProofError("every leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
+        yield chunk
 
 
 def _next_level(level: list[bytes]) -> list[bytes]:
@@ -87,19 +108,37 @@ def _build_levels(hashes: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _check_leaf_hashes(hashes: list[bytes]) -> None:
-    if any(len(h) != DIGEST_SIZE for h in hashes):
-        raise ProofError("every leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
-
-
-def root(leaves: Sequence[bytes]) -> bytes:
-    """MTH of the raw leaves; the empty tree's root is :data:`EMPTY_ROOT`."""
-    level = _hash_leaves(leaves)
-    if not level:
-        return EMPTY_ROOT
+def _top(level: list[bytes]) -> bytes:
     while len(level) > 1:
         level = _next_level(level)
     return level[0]
+
+
+def _stored_levels(chunks: Iterable[list[bytes]]) -> list[bytearray]:
+    """Every level of the tree over the chunks' leaf hashes, leaf level first, each as
+    contiguous 32-byte nodes; ``[bytearray()]`` for no leaves."""
+    levels = [bytearray() for _ in range(_CHUNK_HEIGHT + 1)]
+    tops: list[bytes] = []
+    for chunk in chunks:
+        sub = _build_levels(chunk)
+        highest = len(sub) - 1  # below _CHUNK_HEIGHT only for a partial last chunk,
+        for height, stored in enumerate(levels):  # whose top is promoted up to it
+            stored += b"".join(sub[min(height, highest)])
+        tops.append(sub[highest][0])
+    if not tops:
+        return [bytearray()]
+    levels += (bytearray(b"".join(level)) for level in _build_levels(tops)[1:])
+    size = len(levels[0]) // DIGEST_SIZE
+    return levels[: (size - 1).bit_length() + 1]
+
+
+def root(leaves: Iterable[bytes]) -> bytes:
+    """MTH of the raw leaves; the empty tree's root is :data:`EMPTY_ROOT`.
+
+    Memory is one chunk's digests plus one digest per 4,096 leaves.
+    """
+    tops = [_top(chunk) for chunk in _leaf_hash_chunks(leaves)]
+    return _top(tops) if tops else EMPTY_ROOT
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
@@ -258,38 +297,44 @@ class MerkleTree:
     """An RFC 9162 tree holding every level, for many proofs over the same leaves.
 
     ``MerkleTree(leaves)`` hashes raw leaves; :meth:`from_leaf_hashes` takes leaf hashes.
-    Building ``n`` leaves costs ``2n`` SHA-256 calls and about ``2n`` stored digests.
+    Both read their input once, in chunks, so a generator is never held whole. Building
+    ``n`` leaves costs ``2n`` SHA-256 calls and stores about ``2n`` digests as
+    ``64n`` contiguous bytes.
     """
 
     __slots__ = ("_levels",)
 
     def __init__(self, leaves: Iterable[bytes] = ()) -> None:
-        self._levels = _build_levels(_hash_leaves(leaves))
+        self._levels = _stored_levels(_leaf_hash_chunks(leaves))
 
     @classmethod
     def from_leaf_hashes(cls, hashes: Iterable[bytes]) -> MerkleTree:
         """A tree over already-hashed leaves (each 32 bytes, else ``ProofError``)."""
-        level = list(hashes)
-        _check_leaf_hashes(level)
         tree = cls.__new__(cls)
-        tree._levels = _build_levels(level)
+        tree._levels = _stored_levels(_checked_chunks(hashes))
         return tree
+
+    def _node(self, height: int, index: int) -> bytes:
+        start = index * DIGEST_SIZE
+        return bytes(self._levels[height][start : start + DIGEST_SIZE])
+
+    def _width(self, height: int) -> int:
+        return len(self._levels[height]) // DIGEST_SIZE
 
     @property
     def size(self) -> int:
         """The number of leaves."""
-        return len(self._levels[0])
+        return self._width(0)
 
     @property
     def root(self) -> bytes:
         """The tree head ``MTH(D[n])``."""
-        top = self._levels[-1]
-        return top[0] if top else EMPTY_ROOT
+        return self._node(len(self._levels) - 1, 0) if self.size else EMPTY_ROOT
 
     def leaf_hash(self, index: int) -> bytes:
         """The hash of leaf ``index``."""
         self._check_index(index)
-        return self._levels[0][index]
+        return self._node(0, index)
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self.size:
@@ -303,10 +348,10 @@ class MerkleTree:
         """
         self._check_index(index)
         path = []
-        for level in self._levels[:-1]:
+        for height in range(len(self._levels) - 1):
             sibling = index ^ 1
-            if sibling < len(level):
-                path.append(level[sibling])
+            if sibling < self._width(height):
+                path.append(self._node(height, sibling))
             index >>= 1
         return tuple(path)
 
@@ -340,8 +385,8 @@ class MerkleTree:
         Valid for a complete aligned subtree or a right-edge range ending at ``n``: both
         are the stored node at level ceil(log2(size)), index ``start >> level``.
         """
-        level = (size - 1).bit_length()
-        return self._levels[level][start >> level]
+        height = (size - 1).bit_length()
+        return self._node(height, start >> height)
 
 
 class StreamingRootBuilder:
