@@ -272,7 +272,7 @@ def test_every_command_prints_one_json_object(session: Session) -> None:
     assert header["issuer"] == "ua"
 
     verified = run_json("manifest", "verify", session.manifest, "--pub", session.pub)
-    assert (verified["mode"], verified["view"]) == ("full", "P")
+    assert (verified["mode"], verified["view"]) == ("full", "private")
     assert verified["header"] == header
     pub = ("--pub", session.pub)
     structural = run_json("manifest", "verify", "--structural", session.manifest, *pub)
@@ -952,7 +952,7 @@ def test_passphrase_file_first_line_is_the_whole_passphrase(
 def test_show_without_pub_says_the_signature_is_not_checked(session: Session) -> None:
     shown = run_json("manifest", "show", session.manifest)
     assert shown["signature_checked"] is False
-    assert shown["view"] == "P"
+    assert shown["view"] == "private"
     assert shown["header"] == session.built["header"]
     text = ok("manifest", "show", session.manifest).stdout
     assert "NOT checked" in text
@@ -1146,11 +1146,11 @@ def test_blind_then_verify(session: Session) -> None:
     assert size < session.manifest.stat().st_size
     verified = run_json("manifest", "verify", "b.mf", "--pub", session.pub)
     assert verified["mode"] == "structural"
-    assert verified["view"] == "B"
+    assert verified["view"] == "blinded"
     assert verified["header"] == session.built["header"]
     assert "blinded view" in ok("manifest", "verify", "b.mf", "--pub", session.pub).stdout
     shown = run_json("manifest", "show", "b.mf")
-    assert shown["view"] == "B"
+    assert shown["view"] == "blinded"
     # a blinded file holds no records: nothing of the CSV is in it
     data = Path("b.mf").read_bytes()
     assert session.rows[0]["family_name"].encode() not in data

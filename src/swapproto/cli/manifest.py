@@ -227,7 +227,7 @@ def verify(
         )
 
     Mode(json_output).emit(
-        {"ok": True, "mode": mode, "view": report.view.value, "header": info}, human
+        {"ok": True, "mode": mode, "view": report.view.name.lower(), "header": info}, human
     )
 
 
@@ -254,7 +254,7 @@ def show(
     obj = {
         "ok": True,
         "signature_checked": checked,
-        "view": reader.view.value,
+        "view": reader.view.name.lower(),
         "header": info,
         "signers": signer_ids,
     }
