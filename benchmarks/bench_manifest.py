@@ -405,14 +405,18 @@ def run_stage_once(stage: str, n: int, workdir: Path, args: argparse.Namespace) 
     return result
 
 
-def run_stage(stage: str, n: int, workdir: Path, args: argparse.Namespace) -> Result:
-    """Run a stage ``--repeat`` times (``csv`` once), each in a fresh process.
+def run_stage(
+    stage: str, n: int, workdir: Path, args: argparse.Namespace, *, once: bool = False
+) -> Result:
+    """Run a stage ``--repeat`` times (``csv``, or any stage with ``once``, one time),
+    each in a fresh process.
 
     The result is the run with the median time (its own extra fields included), with
     ``runs_seconds`` listing every run and ``rss_mb`` the largest peak of any run.
     """
-    repeat = 1 if stage == "csv" else args.repeat
-    print(f"  {stage:<18} n={n:>9,} ", end="", file=sys.stderr, flush=True)
+    repeat = 1 if once or stage == "csv" else args.repeat
+    label = f"{stage} (input)" if once else stage
+    print(f"  {label:<18} n={n:>9,} ", end="", file=sys.stderr, flush=True)
     started = time.perf_counter()
     runs: list[Result] = []
     for _ in range(repeat):
@@ -628,25 +632,37 @@ def machine_info() -> Result:
     }
 
 
-def plan(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int]]:
-    """The (stage, n) pairs to run, in order: every wanted stage at each size.
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One stage to run at one size; ``wanted`` is False for a stage run only to write
+    the input of a wanted one (run once, not reported)."""
+
+    stage: str
+    n: int
+    wanted: bool = True
+
+
+def plan(args: argparse.Namespace, workdir: Path) -> list[Planned]:
+    """The stages to run, in order: every wanted stage at each size.
 
     A wanted stage whose input is not in ``workdir`` brings the stage that writes it:
-    ``csv`` for the builds, ``build`` for the stages that read the manifest, ``disclose``
-    for ``check``.
+    ``csv`` for the builds, ``build`` for the stages that read the manifest (unless
+    ``build-serial``, which writes the same file, is wanted), ``disclose`` for ``check``.
     """
-    pairs: list[tuple[str, int]] = []
+    planned: list[Planned] = []
     for n in args.sizes:
         paths = Paths.of(workdir, n)
         wanted = set(args.stages)
-        if "check" in wanted and not paths.disclosure.exists():
-            wanted.add("disclose")
-        if wanted - {"csv", "build", "build-serial"} and not paths.manifest.exists():
-            wanted.add("build")
-        if wanted & {"build", "build-serial"} and not paths.csv.exists():
-            wanted.add("csv")
-        pairs += [(stage, n) for stage in STAGES if stage in wanted]
-    return pairs
+        needed = set(wanted)
+        if "check" in needed and not paths.disclosure.exists():
+            needed.add("disclose")
+        builds = {"build", "build-serial"}
+        if needed - {"csv", *builds} and not paths.manifest.exists() and not needed & builds:
+            needed.add("build")
+        if needed & builds and not paths.csv.exists():
+            needed.add("csv")
+        planned += [Planned(stage, n, stage in wanted) for stage in STAGES if stage in needed]
+    return planned
 
 
 def _print_details(results: list[Result]) -> None:
@@ -687,7 +703,11 @@ def orchestrate(args: argparse.Namespace) -> int:
     print(f"swapproto manifest benchmark, n = {sizes}, workdir {workdir}", file=sys.stderr)
     started = time.perf_counter()
     try:
-        results = [run_stage(stage, n, workdir, args) for stage, n in plan(args, workdir)]
+        results = []
+        for planned in plan(args, workdir):
+            result = run_stage(planned.stage, planned.n, workdir, args, once=not planned.wanted)
+            if planned.wanted:
+                results.append(result)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

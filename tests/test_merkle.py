@@ -494,6 +494,39 @@ def test_bad_leaf_hash_in_a_later_chunk_rejected() -> None:
     assert_code(ErrorCode.VERIFY_PROOF, MerkleTree.from_leaf_hashes, iter(hashes))
 
 
+def test_subtree_root_of_every_split_range() -> None:
+    for n in (1, 2, 5, 13, CHUNK + 3):
+        leaves = counter(n)
+        ref, tree = Reference(leaves), MerkleTree(leaves)
+        for height in range((n - 1).bit_length() + 1):
+            span = 1 << height
+            for start in range(0, n, span)[:40]:
+                size = min(span, n - start)
+                assert tree.subtree_root(start, size) == ref.mth(start, start + size)
+
+
+@pytest.mark.parametrize(
+    ("start", "size"),
+    [(0, 0), (-1, 1), (-2, 2), (8, 1), (5, 1), (4, 2), (1, 2), (2, 3), (0, 7), (4, 3), (0, 6)],
+)
+def test_subtree_root_refuses_other_ranges(start: int, size: int) -> None:
+    tree = MerkleTree(counter(5))  # 5 leaves: (4, 1) and (0, 5) are split ranges, not these
+    assert_code(ErrorCode.VERIFY_RANGE, tree.subtree_root, start, size)
+    assert_code(ErrorCode.VERIFY_RANGE, MerkleTree().subtree_root, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "fake",
+    [memoryview(bytes(256)).cast("Q"), bytearray(32), memoryview(bytes(32)), 32, "x" * 32],
+    ids=["memoryview-of-64-bit-items", "bytearray", "memoryview", "int", "str"],
+)
+def test_only_bytes_are_leaf_hashes(fake: Any) -> None:
+    hashes = [leaf_hash(b"a"), fake]
+    assert_code(ErrorCode.VERIFY_PROOF, MerkleTree.from_leaf_hashes, hashes)
+    assert_code(ErrorCode.VERIFY_PROOF, StreamingRootBuilder().add_leaf_hashes, hashes)
+    assert_code(ErrorCode.VERIFY_PROOF, StreamingRootBuilder().add_leaf_hash, fake)
+
+
 # -- property tests --------------------------------------------------------------------------
 
 leaf_lists = st.lists(st.binary(max_size=40), min_size=1, max_size=80)

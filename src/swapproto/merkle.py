@@ -83,10 +83,16 @@ def _leaf_hash_chunks(leaves: Iterable[bytes]) -> Iterator[list[bytes]]:
         yield chunk
 
 
+def _is_digest(value: object) -> bool:
+    # bytes only: a buffer's len() counts items, not bytes (a memoryview cast to 8-byte
+    # items has len 32 and holds 256 bytes), and an int is no digest at all.
+    return isinstance(value, bytes) and len(value) == DIGEST_SIZE
+
+
 def _checked_chunks(hashes: Iterable[bytes]) -> Iterator[list[bytes]]:
     it = iter(hashes)
     while chunk := list(islice(it, _CHUNK)):
-        if any(len(h) != DIGEST_SIZE for h in chunk):
+        if not all(map(_is_digest, chunk)):
             raise ProofError("every leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
         yield chunk
 
@@ -383,9 +389,20 @@ class MerkleTree:
         """``MTH(D[start:start+size])`` for a range the RFC 9162 split produces.
 
         Valid for a complete aligned subtree or a right-edge range ending at ``n``: both
-        are the stored node at level ceil(log2(size)), index ``start >> level``.
+        are the stored node at level ceil(log2(size)), index ``start >> level``. Any
+        other range raises ``ProofError`` (``verify.out_of_range``).
         """
-        height = (size - 1).bit_length()
+        height = (size - 1).bit_length() if size > 0 else 0
+        span = 1 << height
+        end = start + size
+        if (
+            size < 1
+            or start < 0
+            or end > self.size
+            or start % span
+            or (size != span and end != self.size)
+        ):
+            raise _range_error("not a subtree of this tree", start=start, size=size)
         return self._node(height, start >> height)
 
 
@@ -419,7 +436,7 @@ class StreamingRootBuilder:
     def add_leaf_hash(self, hash_: bytes) -> None:
         """Append one leaf hash (32 bytes, else ``ProofError``)."""
         # Written out rather than delegating: callers use it in per-entry loops.
-        if len(hash_) != DIGEST_SIZE:
+        if not isinstance(hash_, bytes) or len(hash_) != DIGEST_SIZE:
             raise ProofError("leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
         stack = self._stack
         carry = self._size
@@ -440,7 +457,7 @@ class StreamingRootBuilder:
         size = self._size
         try:
             for h in hashes:
-                if len(h) != DIGEST_SIZE:
+                if not isinstance(h, bytes) or len(h) != DIGEST_SIZE:
                     raise ProofError("leaf hash must be 32 bytes", code=ErrorCode.VERIFY_PROOF)
                 # Adding a leaf is incrementing a binary counter: each trailing 1 bit of
                 # the old size is a complete subtree that merges with the new one.
