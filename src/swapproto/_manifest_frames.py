@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, Final, Protocol
 
+from swapproto._binary_stream import read_bytes, require_reader
 from swapproto.errors import ErrorCode, VerificationError
 
 __all__ = ["MAX_ENTRY", "READ_SIZE", "FrameReader", "PositionalFile", "corrupt"]
@@ -31,6 +32,7 @@ class FrameReader:
     """Reads a stream in chunks of :data:`READ_SIZE` bytes, hands them out in frames."""
 
     def __init__(self, stream: Readable) -> None:
+        require_reader(stream, "a manifest")
         self._stream = stream
         self._buf = b""
         self._pos = 0
@@ -43,7 +45,7 @@ class FrameReader:
 
     def _fill(self, need: int) -> bool:
         while len(self._buf) - self._pos < need:
-            chunk = self._stream.read(READ_SIZE)
+            chunk = read_bytes(self._stream.read(READ_SIZE), "a manifest stream")
             if not chunk:
                 return False
             self._taken += len(chunk)

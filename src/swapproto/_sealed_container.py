@@ -22,6 +22,7 @@ from typing import BinaryIO, Final, NoReturn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
+from swapproto._binary_stream import read_bytes, require_reader
 from swapproto.encoding import DecodeLimits, decode, encode
 from swapproto.errors import DecodeError, ErrorCode, SwapprotoError, VerificationError
 from swapproto.hashing import DIGEST_SIZE, KdfLabel
@@ -161,13 +162,13 @@ def chunk_nonce(index: int, final: bool) -> bytes:
 
 def read_full(src: BinaryIO, n: int) -> bytes:
     """Up to ``n`` bytes; fewer only at the end of ``src``."""
-    data = src.read(n) or b""
+    data = read_bytes(src.read(n) or b"", "a sealed container stream")
     if len(data) == n or not data:
         return data
     parts = [data]
     got = len(data)
     while got < n:
-        more = src.read(n - got)
+        more = read_bytes(src.read(n - got) or b"", "a sealed container stream")
         if not more:
             break
         parts.append(more)
@@ -181,6 +182,7 @@ class Source:
     __slots__ = ("consumed", "hasher", "src")
 
     def __init__(self, src: BinaryIO, hashing: bool) -> None:
+        require_reader(src, "a sealed container")
         self.src = src
         self.hasher = hashlib.sha256() if hashing else None
         self.consumed = 0

@@ -375,8 +375,15 @@ class ManifestReport:
         return self.verified.header.count
 
 
+def _open_manifest(path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        return open(path, "rb")  # the caller's with-block closes it
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
+
+
 def verify_manifest_file(
-    stream: BinaryIO,
+    stream: BinaryIO | str | os.PathLike[str],
     issuer: PublicKey | RolePolicy,
     *,
     full: bool = True,
@@ -384,7 +391,11 @@ def verify_manifest_file(
     parallel: bool | None = False,
     parallel_after: int = VERIFY_PARALLEL_AFTER,
 ) -> ManifestReport:
-    """Verify a manifest stream: header signature, then every entry, then the root.
+    """Verify a manifest: header signature, then every entry, then the root.
+
+    ``stream`` is a binary stream (``open(path, "rb")``) or a path, which is opened
+    here (``InputError``, ``input.io``, if it cannot be read); anything else is a
+    ``TypeError``.
 
     ``full`` also checks each entry's canonical form, structure, index and record
     schema; otherwise only the root is recomputed from the entry bytes (structural
@@ -405,6 +416,16 @@ def verify_manifest_file(
     worker that cannot start leaves the checks in-process; one that dies is a
     ``ChildProcessError``.
     """
+    if isinstance(stream, str | os.PathLike):
+        with _open_manifest(stream) as opened:
+            return verify_manifest_file(
+                opened,
+                issuer,
+                full=full,
+                progress=progress,
+                parallel=parallel,
+                parallel_after=parallel_after,
+            )
     file = plain_file(stream) if full and parallel is not False else None
     reader = ManifestReader(stream)
     verified = reader.verify_header(issuer)

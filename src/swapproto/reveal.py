@@ -16,6 +16,7 @@ import hashlib
 import io
 from typing import Any, BinaryIO, Final
 
+from swapproto._binary_stream import read_bytes, require_reader, require_writer
 from swapproto.messages import MessageType
 from swapproto.sealing import SealingContext, seal_stream
 from swapproto.terms import Terms
@@ -35,6 +36,8 @@ def write_reveal_content(
     memory. Raises :class:`~swapproto.errors.PolicyError` for a list the terms do not
     have or ``role`` may not submit, and the errors of
     :func:`~swapproto.sealing.seal_stream`."""
+    require_reader(src, "the manifest")
+    require_writer(dst, "the reveal blob's destination")
     if terms.sealed:
         context = SealingContext(terms.exchange_id, list_name, MessageType.REVEAL.value)
         info = seal_stream(src, dst, terms.recipients_for(list_name, role), context)
@@ -42,7 +45,7 @@ def write_reveal_content(
     else:
         terms.signers_for(list_name, role)  # refuses a list or sender as sealing would
         hasher, size = hashlib.sha256(), 0
-        while chunk := src.read(_CHUNK):
+        while chunk := read_bytes(src.read(_CHUNK), "the manifest"):
             hasher.update(chunk)
             dst.write(chunk)
             size += len(chunk)

@@ -30,6 +30,7 @@ from typing import BinaryIO, NoReturn
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from swapproto._binary_stream import require_reader, require_writer
 from swapproto._sealed_container import (
     CHUNK_SIZE,
     CONTENT_KEY_SIZE,
@@ -195,6 +196,8 @@ def _write_container(
     Deterministic given its arguments: tests and ``tools/vectors_sealing.py`` call it
     with fixed stanzas and a fixed content key, since HPKE wrapping is randomised.
     """
+    require_reader(src, "the plaintext")
+    require_writer(dst, "the container's destination")
     header = encode_header(suite, context, stanzas)
     hasher = hashlib.sha256()
     written = 0
@@ -447,6 +450,8 @@ def open_stream(
 
     On error ``dst`` may hold a prefix of the plaintext: discard it.
     """
+    if dst is not None:
+        require_writer(dst, "the plaintext's destination")
     reader = SealedReader(src, key, context, expected_digest=expected_digest)
     while chunk := reader.read1(CHUNK_SIZE):
         if dst is not None:
