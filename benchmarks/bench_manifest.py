@@ -22,8 +22,9 @@ high-water mark of the process it was forked from (the kernel carries it across
 ``execve``), so it would report the parent's peak rather than the stage's. Elsewhere
 ``ru_maxrss`` is the fallback.
 
-Stages (see ``benchmarks/README.md``): ``csv``, ``build``, ``build-serial``, ``verify-full``,
-``verify-structural``, ``floor``, ``tree``, ``pymerkle``, ``disclose``, ``check``.
+Stages (see ``benchmarks/README.md``): ``csv``, ``build``, ``build-serial``,
+``straightforward``, ``verify-full``, ``verify-structural``, ``floor``, ``tree``,
+``pymerkle``, ``disclose``, ``check``.
 The targets are those of issue 3, at 1,000,000 entries. Wall time is what the targets
 judge; CPU time is printed beside it because on a shared machine the wall time of a
 single-threaded stage also counts the time other processes held the CPU (``load1`` in
@@ -55,6 +56,7 @@ STAGES: Final = (
     "csv",
     "build",
     "build-serial",
+    "straightforward",
     "verify-full",
     "verify-structural",
     "floor",
@@ -181,6 +183,57 @@ def _build(stage: str, n: int, paths: Paths, *, parallel: bool | None) -> Result
         file_mb=paths.manifest.stat().st_size / MB,
         warnings=len(result.warnings),
     )
+
+
+def stage_straightforward(n: int, paths: Paths, _args: argparse.Namespace) -> Result:
+    """The issue's "straightforward pipeline", for scale: ``csv.DictReader``, a lenient
+    pydantic model per row, ``msgpack``, ``hashlib``; entries written in order and the
+    root computed from a list of leaf hashes. No NFC, no duplicate checks, no header,
+    no signature: less than a build does, so what a build costs on this host's clock."""
+    import csv
+    import datetime
+    from typing import Literal
+
+    import msgpack
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from swapproto.merkle import MerkleTree
+
+    class Plain(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        person_id: str = Field(min_length=1, max_length=64)
+        family_name: str = Field(min_length=1, max_length=200)
+        given_names: str = Field(min_length=1, max_length=200)
+        date_of_birth: datetime.date
+        sex: Literal["male", "female", "other", "unknown"]
+        citizenship: str = Field(pattern="^[A-Z]{2,3}$")
+        service_number: str | None = None
+        rank: str | None = None
+        unit: str | None = None
+        place_of_detention: str | None = None
+        categories: list[str] = []
+
+    out_path = paths.manifest.with_name(f"straightforward-{n}.bin")
+    setup_rss = peak_rss_mb()
+    with timed() as timing:
+        salts = os.urandom(32 * n)
+        hashes: list[bytes] = []
+        with paths.csv.open(encoding="utf-8-sig", newline="") as text, out_path.open("wb") as out:
+            for i, row in enumerate(csv.DictReader(text)):
+                fields: dict[str, object] = {k: v for k, v in row.items() if v}
+                if "categories" in fields:
+                    fields["categories"] = row["categories"].split(";")
+                record = Plain.model_validate(fields).model_dump(mode="json", exclude_none=True)
+                entry = {"i": i, "k": "prisoner", "r": record, "s": salts[32 * i : 32 * i + 32]}
+                leaf = msgpack.packb(entry)
+                out.write(len(leaf).to_bytes(4, "big") + leaf)
+                hashes.append(hashlib.sha256(b"\x00" + leaf).digest())
+        count = len(hashes)
+        MerkleTree.from_leaf_hashes(hashes)
+    out_path.unlink()
+    if count != n:
+        raise SystemExit(f"straightforward: {count} rows, expected {n}")
+    return _result("straightforward", n, timing, setup_rss)
 
 
 def _verify(stage: str, full: bool, n: int, paths: Paths) -> Result:
@@ -359,6 +412,7 @@ STAGE_FUNCTIONS: Final[dict[str, StageFn]] = {
     "csv": stage_csv,
     "build": stage_build,
     "build-serial": stage_build_serial,
+    "straightforward": stage_straightforward,
     "verify-full": stage_verify_full,
     "verify-structural": stage_verify_structural,
     "floor": stage_floor,
@@ -489,6 +543,9 @@ class _Evaluation:
         ratio = ""
         if stage in RATIO_STAGES and floor and floor["seconds"] > 0:
             ratio = f"{r['seconds'] / floor['seconds']:.1f}x floor"
+        build = self.by_key.get(("build", size))
+        if stage == "straightforward" and build and r["seconds"] > 0:
+            ratio = f"build {build['seconds'] / r['seconds']:.2f}x this"
         seconds = _fmt_seconds(r["seconds"])
         cpu = _fmt_seconds(r["cpu_seconds"] + r.get("worker_cpu_seconds", 0.0))
         parts: list[str] = []
@@ -646,8 +703,9 @@ def plan(args: argparse.Namespace, workdir: Path) -> list[Planned]:
     """The stages to run, in order: every wanted stage at each size.
 
     A wanted stage whose input is not in ``workdir`` brings the stage that writes it:
-    ``csv`` for the builds, ``build`` for the stages that read the manifest (unless
-    ``build-serial``, which writes the same file, is wanted), ``disclose`` for ``check``.
+    ``csv`` for the builds and ``straightforward``, ``build`` for the stages that read the
+    manifest (unless ``build-serial``, which writes the same file, is wanted), ``disclose``
+    for ``check``.
     """
     planned: list[Planned] = []
     for n in args.sizes:
@@ -657,9 +715,10 @@ def plan(args: argparse.Namespace, workdir: Path) -> list[Planned]:
         if "check" in needed and not paths.disclosure.exists():
             needed.add("disclose")
         builds = {"build", "build-serial"}
-        if needed - {"csv", *builds} and not paths.manifest.exists() and not needed & builds:
+        reads_manifest = needed - {"csv", "straightforward", *builds}
+        if reads_manifest and not paths.manifest.exists() and not needed & builds:
             needed.add("build")
-        if needed & builds and not paths.csv.exists():
+        if needed & {*builds, "straightforward"} and not paths.csv.exists():
             needed.add("csv")
         planned += [Planned(stage, n, stage in wanted) for stage in STAGES if stage in needed]
     return planned

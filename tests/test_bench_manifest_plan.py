@@ -18,6 +18,7 @@ def _plan(stages: list[str], workdir: Path, sizes: str = "10") -> list[tuple[str
     [
         (["tree"], ["csv", "build", "tree"]),
         (["build-serial"], ["csv", "build-serial"]),
+        (["straightforward"], ["csv", "straightforward"]),
         (["build-serial", "tree"], ["csv", "build-serial", "tree"]),  # it writes the manifest
         (["check"], ["csv", "build", "disclose", "check"]),
         (["csv"], ["csv"]),
