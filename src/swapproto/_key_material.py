@@ -105,7 +105,14 @@ def parse_key_file(data: bytes, passphrase: bytes | str | None) -> dict[str, Any
 
 
 def _passphrase_bytes(passphrase: bytes | str) -> bytes:
-    raw = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+    try:
+        raw = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+    except UnicodeEncodeError:  # its .object would hold the passphrase: never raised
+        raw = None
+    if raw is None:
+        fail(
+            "the passphrase holds a lone surrogate: it has no UTF-8 form", ErrorCode.KEY_PASSPHRASE
+        )
     if type(raw) is not bytes or not raw:
         fail("a passphrase is a non-empty str or bytes", ErrorCode.KEY_PASSPHRASE)
     return raw

@@ -21,8 +21,16 @@ from functools import cache
 from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from swapproto.errors import ErrorCode, InputError
 
 __all__ = [
     "DIGEST_ALGORITHMS",
@@ -283,6 +291,14 @@ def check_evidence(item: object) -> dict[str, Any]:
     return item
 
 
+def _evidence_error(exc: ValidationError) -> InputError:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(map(str, first["loc"]))[:64] or "item"
+    return InputError(
+        f"evidence {where}: {first['msg']}", code=ErrorCode.INPUT_RECORD, field="evidence"
+    )
+
+
 class Evidence(BaseModel):
     """A digest of a piece of evidence held elsewhere (a DNA profile, a tag photo, ...).
 
@@ -295,6 +311,22 @@ class Evidence(BaseModel):
     alg: DigestAlgorithm
     digest: bytes
     purpose: EvidencePurpose | None = None
+
+    # Built directly (not as a field of a record, whose model reports its fields), an
+    # invalid item is an InputError like every rejection, not pydantic's ValidationError.
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _evidence_error(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Evidence:
+        """Pydantic's ``model_validate``, raising ``InputError`` (``input.invalid_record``)."""
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as exc:
+            raise _evidence_error(exc) from None
 
     @model_validator(mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from typing import Final, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from swapproto._input_files import open_input
 from swapproto._recordspec import FieldError, clean_text
 from swapproto._rules import SIDES, ListRule, ListTerms
 from swapproto._terms_roles import MAX_TEXT, PinnedKey, RoleTerms
@@ -212,11 +213,12 @@ def compile_terms(path: str | os.PathLike[str]) -> Terms:
     break the schema or the rules of ``spec/terms.md`` §3 and §5; messages name the TOML key.
     """
     source = Path(path)
-    try:
-        with source.open("rb") as f:
+    with open_input(source) as f:
+        try:
             data = f.read(_MAX_TOML + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
+        except OSError as exc:
+            message = f"cannot read {source}: {exc.strerror}"
+            raise InputError(message, code=ErrorCode.INPUT_IO) from None
     if len(data) > _MAX_TOML:
         raise InputError(f"{source} is larger than {_MAX_TOML} bytes")
     try:

@@ -9,6 +9,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from swapproto._input_files import open_input
+from swapproto._output_paths import distinct_outputs
 from swapproto.amendment import (
     AmendmentMode,
     Removal,
@@ -122,13 +124,16 @@ def amend_manifest_file(
     Returns the amendment as :func:`~swapproto.amendment.verify_amendment` sees it.
 
     Both files are written atomically (nothing is left on error); an existing ``out``
-    or ``amendment_out`` is refused unless ``overwrite``. Raises
+    or ``amendment_out`` is refused unless ``overwrite``, and so, always, are outputs
+    that name ``current``, the additions file or each other. Raises
     :class:`~swapproto.errors.InputError` (``input.invalid`` for nothing to amend, an
     index outside version n, an index listed twice or a missing ``cites``;
     ``input.io`` for files; ``input.invalid_record``/``input.duplicate`` for bad
     additions) and :class:`~swapproto.errors.VerificationError` for a version n that
     does not verify.
     """
+    inputs = [Path(current), additions if isinstance(additions, Path) else None]
+    distinct_outputs([("out", Path(out)), ("amendment_out", Path(amendment_out))], inputs)
     removal_map = {index: _reason(reason) for index, reason in removals}
     if len(removal_map) != len(removals):
         raise InputError("an entry is listed for removal twice")
@@ -136,7 +141,7 @@ def amend_manifest_file(
         raise InputError("nothing to amend: give records to add or entries to remove")
     policy = signers_policy(keys)
     removed: list[Removal] = []
-    with Path(current).open("rb") as stream:
+    with open_input(current) as stream:
         reader = ManifestReader(stream)
         verified = reader.verify_header(policy)
         header = verified.header

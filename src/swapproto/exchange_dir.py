@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from swapproto.envelope import SignedEnvelope
-from swapproto.errors import ErrorCode, InputError
-from swapproto.handshake import Observer, Party
+from swapproto.errors import ErrorCode, InputError, SwapprotoError
+from swapproto.handshake import PARTIES, Observer, Party
 from swapproto.keys import KeyBundle, SigningKey
 from swapproto.manifest_file import atomic_writer
 from swapproto.messages import MessageType
@@ -50,6 +50,28 @@ _SHORT: Final = {
     MessageType.VERDICT: "verdict",
     MessageType.ABORT: "abort",
 }
+
+
+def _check_naming(envelope: SignedEnvelope, sender: str, seq: int, mtype: MessageType) -> None:
+    try:
+        value = envelope.unverified_value()
+    except SwapprotoError:
+        value = None
+    own = (
+        (value.get("sender"), value.get("seq"), envelope.payload_type)
+        if type(value) is dict
+        else None
+    )
+    if (
+        sender not in PARTIES
+        or type(seq) is not int
+        or seq < 0
+        or own != (sender, seq, mtype.value)
+    ):
+        raise InputError(
+            "sender, seq and mtype must be the message's own (a party, a number from 0)",
+            code=ErrorCode.INPUT_INVALID,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +151,16 @@ class ExchangeDir:
     def write_message(
         self, envelope: SignedEnvelope, *, sender: str, seq: int, mtype: MessageType
     ) -> Path:
-        """Store a new message; never replaces an existing file."""
+        """Store a new message; never replaces an existing file.
+
+        ``sender``, ``seq`` and ``mtype`` name the file and must be the message's own
+        (``InputError``, ``input.invalid``, otherwise: a sender that is not a party
+        would also put the file outside the directory); ``mtype`` a
+        :class:`~swapproto.messages.MessageType`.
+        """
+        if not isinstance(mtype, MessageType):
+            raise TypeError(f"mtype must be a MessageType, not {type(mtype).__name__}")
+        _check_naming(envelope, sender, seq, mtype)
         name = (
             f"{sender}-{seq:03d}-{_SHORT[mtype]}-{envelope.envelope_id.hex()[:12]}{MESSAGE_SUFFIX}"
         )

@@ -107,17 +107,30 @@ class Observer:
         self.errored = False
 
     # read-only views
+    def _side(self, role: str) -> _Side:
+        side = self._sides.get(role) if type(role) is str else None
+        if side is None:
+            raise _not_a_party(role)
+        return side
+
     def next_seq(self, role: str) -> int:
         """The sequence number expected next from ``role``."""
-        return self._sides[role].next_seq
+        return self._side(role).next_seq
 
     def revealed_header(self, role: str, list_name: str) -> VerifiedHeader:
-        """The verified manifest header ``role`` revealed for ``list_name``."""
-        return self._headers[(role, list_name)]
+        """The verified manifest header ``role`` revealed for ``list_name``.
+
+        ``LocalProtocolError`` if ``role`` has not revealed that list (yet).
+        """
+        self._side(role)
+        header = self._headers.get((role, list_name))
+        if header is None:
+            raise LocalProtocolError(f"party {role} has not revealed a list named {list_name!r}")
+        return header
 
     def phase(self, role: str) -> Phase:
         """The phase of party ``role``."""
-        return self._sides[role].phase
+        return self._side(role).phase
 
     @property
     def aborted(self) -> bool:
@@ -126,7 +139,7 @@ class Observer:
 
     def terms_signed(self, role: str) -> bool:
         """Whether party ``role`` signed the terms (an abort is not a signature)."""
-        return self._sides[role].terms_sign is not None
+        return self._side(role).terms_sign is not None
 
     @property
     def terms_agreed(self) -> bool:
@@ -135,15 +148,15 @@ class Observer:
 
     def abort_of(self, role: str) -> Message | None:
         """The abort message of party ``role``, if it aborted."""
-        return self._sides[role].abort
+        return self._side(role).abort
 
     def commits(self, role: str) -> dict[str, Message]:
         """The commit messages of ``role`` by list."""
-        return dict(self._sides[role].commits)
+        return dict(self._side(role).commits)
 
     def reveals(self, role: str) -> dict[str, Message]:
         """The reveal messages of ``role`` by list."""
-        return dict(self._sides[role].reveals)
+        return dict(self._side(role).reveals)
 
     def seen_digest(self) -> bytes:
         """The digest of the terms, commit and reveal messages seen (what verdicts sign)."""
@@ -385,8 +398,16 @@ _HANDLERS: Final = {
 
 
 def other_party(role: str) -> str:
-    """The party that is not ``role`` (``a`` or ``b``)."""
-    return "b" if role == "a" else "a"
+    """The party that is not ``role`` (``a`` or ``b``; ``LocalProtocolError`` otherwise)."""
+    if role == "a":
+        return "b"
+    if role == "b":
+        return "a"
+    raise _not_a_party(role)
+
+
+def _not_a_party(role: object) -> LocalProtocolError:
+    return LocalProtocolError(f"{repr(role)[:40]} is not a party: a role is 'a' or 'b'")
 
 
 def _check_opening(
@@ -443,7 +464,9 @@ class Party(Observer):
     def __init__(self, terms: Terms, role: str, keys: Sequence[SigningKey]) -> None:
         super().__init__(terms)
         if role not in PARTIES:
-            raise LocalProtocolError(f"{role!r} is not a party")
+            raise _not_a_party(role)
+        if not all(isinstance(k, SigningKey) for k in keys):
+            raise TypeError("keys must be SigningKey objects: the party's private keys")
         self.role = role
         self._keys = list(keys)
         role_keys = self._policy.role(role).keys
@@ -484,6 +507,8 @@ class Party(Observer):
 
         A question, not a move: the object stays usable either way.
         """
+        if not isinstance(mtype, MessageType):
+            raise TypeError(f"mtype must be a MessageType, not {type(mtype).__name__}")
         if self.errored:
             raise LocalProtocolError("this protocol object failed earlier and accepts nothing more")
         self._check_move(self.role, mtype, list_name, LocalProtocolError)
@@ -555,7 +580,16 @@ class Party(Observer):
         return self._make(MessageType.REVEAL, lambda: body, now=now, deps=commits)
 
     def verdict(self, *, accept: bool, reasons: Sequence[str] = (), now: int) -> SignedEnvelope:
-        """Accept, or dispute with reasons, signing the digest of what we saw."""
+        """Accept, or dispute with reasons, signing the digest of what we saw.
+
+        ``accept`` must be a ``bool`` and ``reasons`` a sequence of ``str`` (not one
+        ``str``): anything else is a ``TypeError``, since a truthy ``"false"`` would sign
+        an acceptance and a string would sign one reason per character.
+        """
+        if type(accept) is not bool:
+            raise TypeError(f"accept must be True or False, not {type(accept).__name__}")
+        if isinstance(reasons, str | bytes) or not all(type(r) is str for r in reasons):
+            raise TypeError("reasons must be a sequence of str, such as a list of str")
         body = {
             "reasons": list(reasons),
             "seen": self.seen_digest(),
@@ -564,7 +598,9 @@ class Party(Observer):
         return self._make(MessageType.VERDICT, lambda: body, now=now, deps=list(self._substantive))
 
     def abort(self, reason: str, *, now: int) -> SignedEnvelope:
-        """Abandon the exchange."""
+        """Abandon the exchange (``reason`` a ``str``, else ``TypeError``)."""
+        if type(reason) is not str:
+            raise TypeError(f"reason must be a str, not {type(reason).__name__}")
         return self._make(
             MessageType.ABORT, lambda: {"reason": reason}, now=now, deps=list(self._seen)
         )

@@ -48,6 +48,7 @@ __all__ = [
 PUBLIC_KEY_FORMAT: Final = "swapproto-public-key/1"
 """The ``format`` member of a public key file."""
 _MAX_KEY_FILE: Final = 64 * 1024
+_MAX_SHOWN_PATH: Final = 4096
 _NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -268,15 +269,25 @@ def _check_kind(path: Path, data: bytes, private: bool) -> None:
         fail(f"{path} is a private key file; give the public key (NAME.pub)")
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` for an error message, unless it looks like what a path never holds: a
+    key's PEM text given in the path's place would otherwise be echoed, secret and all."""
+    text = str(path)
+    if "-----BEGIN" in text or "PRIVATE KEY" in text or len(text) > _MAX_SHOWN_PATH:
+        return "the path given (not shown: it is no path; key file contents?)"
+    return text if text.isprintable() else repr(text)
+
+
 def _read_limited(path: Path, private: bool) -> bytes:
     # non-blocking, so a FIFO in the key's place is refused by the fstat below, not waited on
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise KeyFileError(f"cannot open {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
+        message = f"cannot open {_shown_path(path)}: {exc.strerror}"
+        raise KeyFileError(message, code=ErrorCode.INPUT_IO) from None
     except ValueError:  # a NUL in the path
-        message = f"cannot open {path!r}: not a valid path"
+        message = f"cannot open {_shown_path(path)}: not a valid path"
         raise KeyFileError(message, code=ErrorCode.INPUT_IO) from None
     try:
         st = os.fstat(fd)

@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import msgpack
-
 from swapproto import records
 from swapproto._manifest_entry import (
     ENTRY_I,
@@ -47,9 +45,9 @@ from swapproto._manifest_header import (
     signers_policy,
     verify_header,
 )
-from swapproto.encoding import is_plain_map, strict_packer
+from swapproto.encoding import decode, is_plain_map, strict_packer
 from swapproto.envelope import SignedEnvelope, sign_envelope
-from swapproto.errors import ErrorCode, InputError
+from swapproto.errors import EncodeError, ErrorCode, InputError
 from swapproto.keys import SigningKey
 from swapproto.merkle import LEAF_PREFIX, StreamingRootBuilder
 
@@ -76,7 +74,6 @@ __all__ = [
     "verify_header",
 ]
 
-_unpackb: Final = msgpack.unpackb
 _sha256: Final = hashlib.sha256
 _blake2b: Final = hashlib.blake2b
 _SALT_BATCH: Final = 4096
@@ -119,6 +116,16 @@ class BuilderState:
     salt_source: SaltSource
     warnings: list[BuildWarning]
     warning_count: int
+
+
+def _decoded_record(encoded: bytes) -> dict[str, Any]:
+    """A record from its canonical encoding: strictly decoded, so malformed or
+    non-canonical bytes are a ``DecodeError``, and anything but a map an ``EncodeError``
+    (as encoding it would be)."""
+    value = decode(encoded)
+    if type(value) is not dict:
+        raise EncodeError("a record encodes a map", code=ErrorCode.ENCODE_TYPE)
+    return value
 
 
 def identity_fingerprint(identity: str) -> bytes:
@@ -246,9 +253,10 @@ class ManifestBuilder:
 
     def _salt(self) -> bytes:
         if self._salt_pos >= len(self._salts):
-            self._salts = self._salt_source(SALT_SIZE * _SALT_BATCH)
-            if len(self._salts) != SALT_SIZE * _SALT_BATCH:
-                raise InputError("salt source returned the wrong number of bytes")
+            salts = self._salt_source(SALT_SIZE * _SALT_BATCH)
+            if type(salts) is not bytes or len(salts) != SALT_SIZE * _SALT_BATCH:
+                raise InputError("salt source must return exactly the bytes asked for")
+            self._salts = salts
             self._salt_pos = 0
         start = self._salt_pos
         self._salt_pos += SALT_SIZE
@@ -291,7 +299,7 @@ class ManifestBuilder:
         are decoded.
         """
         if values is None:
-            values = list(map(_unpackb, encodings))
+            values = [_decoded_record(e) for e in encodings]
         start = self._tree.size
         check, draw, entry = self._check_duplicates, self._salt, self._entry_around
         leaves: list[bytes] = []
@@ -319,7 +327,7 @@ class ManifestBuilder:
         """
         pack, kind = self._pack, self._packed_kind
         if pack is None or kind is None or type(salt) is not bytes or len(salt) != SALT_SIZE:
-            return encode_entry(index, self.kind, _unpackb(encoded), salt)  # may refuse
+            return encode_entry(index, self.kind, _decoded_record(encoded), salt)  # may refuse
         return b"".join((ENTRY_I, pack(index), ENTRY_K, kind, ENTRY_R, encoded, ENTRY_S, salt))
 
     def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -340,8 +348,8 @@ class ManifestBuilder:
         ):
             try:
                 return pack({"i": index, "k": self.kind, "r": record, "s": salt})
-            except TypeError:
-                pass  # a str subclass: encode_entry refuses it
+            except (TypeError, UnicodeEncodeError):
+                pass  # a str subclass, a lone surrogate: encode_entry refuses it, typed
         return encode_entry(index, self.kind, record, salt)
 
     def _check_duplicates(self, index: int, record: Mapping[str, Any]) -> None:

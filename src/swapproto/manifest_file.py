@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar, cast
 
 from swapproto import records
+from swapproto._input_files import open_input
 from swapproto._manifest_frames import MAX_ENTRY as MAX_ENTRY  # the limit, as before
 from swapproto._manifest_frames import READ_SIZE, FrameReader
 from swapproto._manifest_frames import corrupt as _corrupt
@@ -375,13 +376,6 @@ class ManifestReport:
         return self.verified.header.count
 
 
-def _open_manifest(path: str | os.PathLike[str]) -> BinaryIO:
-    try:
-        return open(path, "rb")  # the caller's with-block closes it
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from None
-
-
 def verify_manifest_file(
     stream: BinaryIO | str | os.PathLike[str],
     issuer: PublicKey | RolePolicy,
@@ -417,7 +411,7 @@ def verify_manifest_file(
     ``ChildProcessError``.
     """
     if isinstance(stream, str | os.PathLike):
-        with _open_manifest(stream) as opened:
+        with open_input(stream) as opened:
             return verify_manifest_file(
                 opened,
                 issuer,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO, TypeVar
 
 from swapproto import records
+from swapproto._input_files import open_input
 from swapproto._recordplan import FastPlan, RowsConverter
 from swapproto.errors import ErrorCode, InputError
 
@@ -393,7 +394,4 @@ def _convert(
 
 def open_table(path: Path) -> TextIO:
     """Open a UTF-8 table file, with or without a byte order mark."""
-    try:
-        return open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", code=ErrorCode.INPUT_IO) from exc
+    return open_input(path, encoding="utf-8-sig", newline="")

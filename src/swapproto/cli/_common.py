@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
+from swapproto._output_paths import distinct_outputs as distinct_outputs
 from swapproto.errors import (
     ErrorCode,
     InputError,
@@ -136,34 +137,6 @@ def exchange_terms(directory: ExchangeDir) -> Terms:
             raise
         error = VerificationError if isinstance(exc, VerificationError) else InputError
         raise error(f"{target}: {message}", code=exc.code) from None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` are one file (a hard or symbolic link too), or would be."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        pass
-    try:
-        return a.resolve() == b.resolve()
-    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL in the name
-        return False
-
-
-def distinct_outputs(outputs: Iterable[tuple[str, Path]], inputs: Iterable[Path | None]) -> None:
-    """Refuse an output that is one of the command's inputs or another output, with
-    ``--force`` too: ``--force`` replaces an earlier output, never a file being read
-    (a key, the records, the committed manifest) nor what the command writes itself."""
-    seen: list[tuple[str, Path]] = []
-    sources = [p for p in inputs if p is not None]
-    for option, path in outputs:
-        for source in sources:
-            if _same_file(path, source):
-                raise InputError(f"{option} {path} is an input of this command; write elsewhere")
-        for other, earlier in seen:
-            if _same_file(path, earlier):
-                raise InputError(f"{other} and {option} name the same file {path}")
-        seen.append((option, path))
 
 
 def public_keys(paths: list[Path]) -> list[PublicKey]:

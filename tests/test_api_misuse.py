@@ -1,0 +1,268 @@
+"""Newcomer mistakes with the library API: each is refused with a typed error that says
+what was expected (``TypeError`` for an argument of the wrong type), none signs, writes
+or echoes what it should not."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import exchange_kit as kit
+from swapproto.amendment_file import amend_manifest_file
+from swapproto.errors import (
+    DecodeError,
+    EncodeError,
+    ErrorCode,
+    InputError,
+    KeyFileError,
+    LocalProtocolError,
+)
+from swapproto.exchange_dir import ExchangeDir
+from swapproto.handshake import Observer, Party, other_party
+from swapproto.key_files import load_signing_key, write_key_pair
+from swapproto.manifest import ManifestBuilder
+from swapproto.manifest_file import build_manifest, build_manifest_file, verify_manifest_file
+from swapproto.messages import MessageType
+from swapproto.records import Evidence
+from swapproto.terms import compile_terms
+from test_manifest import KEY, prisoner
+
+
+def _builder() -> ManifestBuilder:
+    return ManifestBuilder(kind="prisoner", list_name="pows", issuer="a", sink=lambda _: None)
+
+
+# -- keys -------------------------------------------------------------------------------
+
+
+def test_key_text_given_as_a_path_is_not_echoed() -> None:
+    pem = kit.keys().a.to_pem().decode()
+    with pytest.raises(KeyFileError) as info:
+        load_signing_key(pem)
+    assert info.value.code == ErrorCode.INPUT_IO
+    text = str(info.value)
+    assert "PRIVATE KEY" not in text
+    assert not any(line and line in text for line in pem.splitlines()[1:-1])
+    assert "not shown" in text
+
+
+def test_a_path_with_a_nul_is_shown_escaped() -> None:
+    with pytest.raises(KeyFileError) as info:
+        load_signing_key("keys/a\x00.key")
+    assert info.value.code == ErrorCode.INPUT_IO
+    assert "'keys/a\\x00.key'" in str(info.value)
+
+
+def test_a_passphrase_without_utf8_form_is_refused_without_echo(tmp_path: Path) -> None:
+    secret = "correct horse \ud800 battery"
+    with pytest.raises(KeyFileError) as info:
+        write_key_pair(tmp_path, "a", kit.keys().a, passphrase=secret)
+    assert info.value.code == ErrorCode.KEY_PASSPHRASE
+    assert "horse" not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None  # the UnicodeEncodeError held the passphrase
+    with pytest.raises(KeyFileError) as info:
+        kit.keys().a.to_pem(passphrase=secret)
+    assert info.value.code == ErrorCode.KEY_PASSPHRASE
+
+
+# -- the handshake ------------------------------------------------------------------------
+
+
+def _party_after_reveals() -> Party:
+    return kit.run_exchange(until="revealed").party("a")
+
+
+@pytest.mark.parametrize("accept", ["false", "no", 0, 1, None])
+def test_verdict_takes_a_bool_only(accept: Any) -> None:
+    party = _party_after_reveals()
+    with pytest.raises(TypeError, match="accept must be True or False"):
+        party.verdict(accept=accept, reasons=["x"], now=kit.NOW)
+    party.verdict(accept=False, reasons=["a reason"], now=kit.NOW)  # still usable
+
+
+@pytest.mark.parametrize("reasons", ["bad list", b"bad", [1], ["ok", None]])
+def test_verdict_reasons_are_a_sequence_of_str(reasons: Any) -> None:
+    with pytest.raises(TypeError, match="reasons must be a sequence of str"):
+        _party_after_reveals().verdict(accept=False, reasons=reasons, now=kit.NOW)
+
+
+def test_abort_reason_is_a_str() -> None:
+    party = kit.run_exchange(until="terms-agreed").party("a")
+    with pytest.raises(TypeError, match="reason must be a str"):
+        party.abort(["no"], now=kit.NOW)  # type: ignore[arg-type]
+
+
+def test_a_party_needs_private_keys() -> None:
+    terms = kit.make_terms()
+    with pytest.raises(TypeError, match="SigningKey"):
+        Party(terms, "a", [kit.keys().a.public_key])  # type: ignore[list-item]
+
+
+def test_check_move_takes_a_message_type() -> None:
+    party = kit.run_exchange(until="terms-agreed").party("a")
+    with pytest.raises(TypeError, match="MessageType"):
+        party.check_move("swapproto/verdict/v1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("role", ["c", "A", "", None, "mediator"])
+def test_observer_questions_about_a_role_that_is_no_party(role: Any) -> None:
+    obs = kit.run_exchange(until="revealed").observer()
+    for ask in (obs.phase, obs.next_seq, obs.commits, obs.reveals, obs.terms_signed):
+        with pytest.raises(LocalProtocolError, match="is not a party"):
+            ask(role)
+    with pytest.raises(LocalProtocolError, match="is not a party"):
+        obs.abort_of(role)
+    with pytest.raises(LocalProtocolError, match="is not a party"):
+        other_party(role)
+
+
+def test_revealed_header_before_the_reveal() -> None:
+    obs = kit.run_exchange(until="committed").observer()
+    with pytest.raises(LocalProtocolError, match="has not revealed"):
+        obs.revealed_header("a", kit.LIST)
+    revealed = kit.run_exchange(until="revealed").observer()
+    assert revealed.revealed_header("a", kit.LIST).header.list_name == kit.LIST
+    with pytest.raises(LocalProtocolError, match="has not revealed"):
+        revealed.revealed_header("a", "no such list")
+    assert other_party("a") == "b"
+    assert other_party("b") == "a"
+    assert isinstance(Observer(kit.make_terms()).phase("a").name, str)
+
+
+# -- the exchange directory ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sender", "seq"),
+    [("../../evil", 0), ("b", 0), ("a", -1), ("a", 7), ("a\x00", 0), ("a", True)],
+)
+def test_write_message_names_must_be_the_messages_own(
+    tmp_path: Path, sender: str, seq: int
+) -> None:
+    xch = kit.run_exchange(until="terms-proposed")
+    directory = tmp_path / "deep" / "xch"
+    directory.mkdir(parents=True)
+    (directory / "terms.toml").write_text("", encoding="utf-8")
+    envelope = xch.envelopes()[0]  # a's terms-sign, seq 0
+    store = ExchangeDir(directory)
+    with pytest.raises(InputError) as info:
+        store.write_message(envelope, sender=sender, seq=seq, mtype=MessageType.TERMS_SIGN)
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["deep", "terms.toml", "xch"]
+
+
+def test_write_message_needs_a_message_type(tmp_path: Path) -> None:
+    envelope = kit.run_exchange(until="terms-proposed").envelopes()[0]
+    with pytest.raises(TypeError, match="MessageType"):
+        ExchangeDir(tmp_path).write_message(
+            envelope,
+            sender="a",
+            seq=0,
+            mtype="terms-sign",  # type: ignore[arg-type]
+        )
+
+
+# -- manifests ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wrong", [lambda n: "x" * n, lambda n: [0] * n, lambda n: bytearray(n)])
+def test_a_salt_source_must_return_bytes(wrong: Any) -> None:
+    with pytest.raises(InputError, match="salt source"):
+        build_manifest(
+            io.BytesIO(),
+            [prisoner(1)],
+            kind="prisoner",
+            list_name="pows",
+            issuer="a",
+            keys=[KEY],
+            created_at=1,
+            salt_source=wrong,
+        )
+
+
+def test_a_lone_surrogate_in_an_unvalidated_record_is_an_encode_error() -> None:
+    with pytest.raises(EncodeError) as info:
+        _builder().add({**prisoner(1), "person_id": "P-\ud800"})
+    assert info.value.code == ErrorCode.ENCODE_NOT_UTF8
+
+
+@pytest.mark.parametrize(
+    ("encoded", "error"),
+    [
+        (b"\xc1", DecodeError),
+        (b"\x81", DecodeError),
+        (b"\x80\x00", DecodeError),
+        (b"\x01", EncodeError),
+    ],
+)
+def test_add_encoded_refuses_what_is_no_canonical_record(encoded: bytes, error: type) -> None:
+    with pytest.raises(error):
+        _builder().add_encoded([encoded])
+
+
+@pytest.mark.parametrize(
+    "fields", [{"alg": "md5", "digest": bytes(32)}, {"alg": "sha256", "digest": bytes(3)}]
+)
+def test_evidence_built_directly_is_an_input_error(fields: dict[str, Any]) -> None:
+    with pytest.raises(InputError) as info:
+        Evidence(**fields)
+    assert info.value.code == ErrorCode.INPUT_RECORD
+    with pytest.raises(InputError) as info:
+        Evidence.model_validate("junk")
+    assert info.value.code == ErrorCode.INPUT_RECORD
+    assert Evidence.model_validate("sha256:" + "00" * 32).digest == bytes(32)
+
+
+def _v1(tmp_path: Path) -> Path:
+    path = tmp_path / "v1.manifest"
+    build_manifest_file(
+        path,
+        [prisoner(i) for i in range(3)],
+        kind="prisoner",
+        list_name="l",
+        issuer="a",
+        keys=[KEY],
+        created_at=1,
+    )
+    return path
+
+
+@pytest.mark.parametrize("clash", ["outputs", "out-is-current", "amendment-is-current"])
+def test_amend_never_writes_over_an_input_or_its_other_output(tmp_path: Path, clash: str) -> None:
+    v1 = _v1(tmp_path)
+    before = v1.read_bytes()
+    out, amendment = {
+        "outputs": (tmp_path / "v2", tmp_path / "v2"),
+        "out-is-current": (v1, tmp_path / "a.amend"),
+        "amendment-is-current": (tmp_path / "v2", v1),
+    }[clash]
+    with pytest.raises(InputError):
+        amend_manifest_file(
+            v1, out, amendment, keys=[KEY], removals=[(1, "deceased")], created_at=2, overwrite=True
+        )
+    assert v1.read_bytes() == before
+    assert not (tmp_path / "v2").exists()
+
+
+@pytest.mark.parametrize("name", ["missing.manifest", "a\x00b"])
+def test_paths_that_cannot_be_read_are_input_errors(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    for call in (
+        lambda: verify_manifest_file(str(path), KEY.public_key),
+        lambda: amend_manifest_file(
+            path,
+            tmp_path / "v2",
+            tmp_path / "a",
+            keys=[KEY],
+            removals=[(0, "deceased")],
+            created_at=2,
+        ),
+        lambda: compile_terms(path),
+    ):
+        with pytest.raises(InputError) as info:
+            call()
+        assert info.value.code == ErrorCode.INPUT_IO
