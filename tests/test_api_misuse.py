@@ -266,3 +266,118 @@ def test_paths_that_cannot_be_read_are_input_errors(tmp_path: Path, name: str) -
         with pytest.raises(InputError) as info:
             call()
         assert info.value.code == ErrorCode.INPUT_IO
+
+
+# -- second sweep: formats, indices, key and policy types ---------------------------------
+
+
+def test_iter_records_checks_its_arguments_when_called() -> None:
+    from swapproto.tabular import RowReport, TableFormat, iter_records
+
+    csv_text = "person_id,family_name,given_names,date_of_birth,sex,citizenship\n"
+    csv_text += "P-1,Shevchenko,Taras,1990-03-09,male,UA\n"
+    rows = list(
+        iter_records(io.StringIO(csv_text), kind="prisoner", fmt="csv", report=RowReport("t"))
+    )
+    assert [r["person_id"] for r in rows] == ["P-1"]  # "csv" is CSV, not JSON Lines
+    with pytest.raises(InputError) as info:
+        iter_records(io.StringIO(csv_text), kind="prisoner", fmt="xlsx", report=RowReport("t"))
+    assert info.value.code == ErrorCode.INPUT_USAGE
+    with pytest.raises(TypeError, match="fmt"):
+        iter_records(io.StringIO(csv_text), kind="prisoner", fmt=1, report=RowReport("t"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="text stream"):
+        iter_records(csv_text, kind="prisoner", report=RowReport("t"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="RowReport"):
+        iter_records(io.StringIO(csv_text), kind="prisoner", report=None)  # type: ignore[arg-type]
+    assert TableFormat("jsonl") is TableFormat.JSONL
+
+
+@pytest.mark.parametrize("index", [1.0, True])
+def test_indices_are_ints(tmp_path: Path, index: Any) -> None:
+    from swapproto.disclosure import collect_for_disclosure
+    from swapproto.merkle import MerkleTree
+
+    v1 = _v1(tmp_path)
+    with pytest.raises(TypeError, match="int"):
+        amend_manifest_file(
+            v1,
+            tmp_path / "v2",
+            tmp_path / "a",
+            keys=[KEY],
+            removals=[(index, "deceased")],
+            created_at=2,
+        )
+    assert not (tmp_path / "v2").exists()
+    with pytest.raises(TypeError, match="int"):
+        collect_for_disclosure([b"a", b"b"], [index])
+    tree = MerkleTree([b"a", b"b", b"c"])
+    with pytest.raises(TypeError, match="int"):
+        tree.inclusion_proof(index)
+    with pytest.raises(TypeError, match="int"):
+        tree.consistency_proof(index)
+
+
+def test_bytes_arguments_are_bytes(tmp_path: Path) -> None:
+    from swapproto.reveal import reveal_content
+    from swapproto.sealing import SealingContext, seal_bytes
+
+    context = SealingContext(b"\x01" * 32, "l", "reveal")
+    with pytest.raises(TypeError, match="plaintext must be bytes"):
+        seal_bytes(None, [kit.keys().b_dec.public_key], context)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="manifest must be bytes"):
+        reveal_content(None, kit.make_terms(), "a", kit.LIST)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="binary stream"):
+        build_manifest(
+            str(tmp_path / "out.bin"),  # type: ignore[arg-type]
+            [prisoner(1)],
+            kind="prisoner",
+            list_name="pows",
+            issuer="a",
+            keys=[KEY],
+            created_at=1,
+        )
+    assert not (tmp_path / "out.bin").exists()
+
+
+def test_exchange_dir_takes_a_str_or_a_path(tmp_path: Path) -> None:
+    assert ExchangeDir(str(tmp_path)).path == tmp_path  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Path or str"):
+        ExchangeDir(5)  # type: ignore[arg-type]
+
+
+def test_keys_and_policies_of_the_wrong_kind() -> None:
+    from swapproto.envelope import sign_envelope, verify_envelope
+    from swapproto.sealing import SealingContext, open_bytes, seal_bytes
+
+    data = io.BytesIO()
+    build_manifest(
+        data, [prisoner(1)], kind="prisoner", list_name="p", issuer="a", keys=[KEY], created_at=1
+    )
+    terms = kit.make_terms()
+    with pytest.raises(TypeError, match="PublicKey or a RolePolicy"):
+        verify_manifest_file(io.BytesIO(data.getvalue()), terms.trust_policy())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="SigningKey"):
+        sign_envelope("swapproto/test/v1", {"x": 1}, [KEY.public_key])  # type: ignore[list-item]
+    envelope = sign_envelope("swapproto/test/v1", {"x": 1}, [KEY])
+    with pytest.raises(TypeError, match="RolePolicy"):
+        verify_envelope(envelope, KEY.public_key, payload_type="swapproto/test/v1")  # type: ignore[arg-type]
+    context = SealingContext(b"\x01" * 32, "l", "reveal")
+    sealed = seal_bytes(b"x", [kit.keys().b_dec.public_key], context)
+    with pytest.raises(TypeError, match="DecryptionKey"):
+        open_bytes(sealed, kit.keys().b, context)  # type: ignore[arg-type]
+
+
+def test_verify_transcript_arguments() -> None:
+    from swapproto.transcript import verify_transcript
+
+    exchange = kit.run_exchange(until="terms-agreed")
+    items = exchange.items()
+    assert verify_transcript(items, terms=exchange.terms, now=kit.NOW).ok
+    for now in (True, 1.5e9, "1"):
+        with pytest.raises(TypeError, match="now"):
+            verify_transcript(items, terms=exchange.terms, now=now)  # type: ignore[arg-type]
+    with pytest.raises(InputError) as info:
+        verify_transcript(items, terms=exchange.terms, now=-1)
+    assert info.value.code == ErrorCode.INPUT_USAGE
+    with pytest.raises(TypeError, match="pairs"):
+        verify_transcript([data for _, data in items], terms=exchange.terms)  # type: ignore[misc]

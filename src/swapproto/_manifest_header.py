@@ -182,9 +182,15 @@ class VerifiedHeader:
 
 
 def role_policy_for(issuer: PublicKey | RolePolicy) -> RolePolicy:
-    """A policy from one public key (threshold 1), or the policy given."""
+    """A policy from one public key (threshold 1), or the policy given; ``TypeError``
+    for anything else (a whole trust policy: pick the role, ``policy.role("a")``)."""
     if isinstance(issuer, RolePolicy):
         return issuer
+    if not isinstance(issuer, PublicKey):
+        raise TypeError(
+            "the issuer is a PublicKey or a RolePolicy (such as"
+            f' terms.trust_policy().role("a")), not {type(issuer).__name__}'
+        )
     return RolePolicy.of([issuer], 1)
 
 

@@ -134,6 +134,8 @@ def amend_manifest_file(
     """
     inputs = [Path(current), additions if isinstance(additions, Path) else None]
     distinct_outputs([("out", Path(out)), ("amendment_out", Path(amendment_out))], inputs)
+    if any(type(index) is not int for index, _ in removals):
+        raise TypeError("removal indices must be int (0-based entry positions)")
     removal_map = {index: _reason(reason) for index, reason in removals}
     if len(removal_map) != len(removals):
         raise InputError("an entry is listed for removal twice")

@@ -209,6 +209,8 @@ def collect_for_disclosure(
     wanted index past the last leaf.
     """
     want = set(wanted)
+    if any(type(index) is not int for index in want):
+        raise TypeError("entry indices must be int (0-based positions)")
     kept: dict[int, bytes] = {}
 
     def keeping() -> Iterator[bytes]:

@@ -220,6 +220,8 @@ def sign_envelope(
 ) -> SignedEnvelope:
     """Encode ``payload_value`` canonically and sign it with every key (each once)."""
     _check_payload_type(payload_type)
+    if not all(isinstance(k, SigningKey) for k in keys):
+        raise TypeError("keys must be SigningKey objects: private keys sign, public keys check")
     payload = encode(payload_value)
     unique = {k.key_id: k for k in keys}
     if not unique:
@@ -302,8 +304,15 @@ def verify_envelope(
 
     Raises :class:`DecodeError` for malformed bytes, :class:`VerificationError` with
     ``VERIFY_PAYLOAD_TYPE`` for another payload type, and :class:`ThresholdError` when
-    fewer than ``threshold`` distinct policy keys signed validly.
+    fewer than ``threshold`` distinct policy keys signed validly; ``TypeError`` if
+    ``role_policy`` is not a :class:`~swapproto.keys.RolePolicy` (for one key:
+    ``RolePolicy.of([key], 1)``).
     """
+    if not isinstance(role_policy, RolePolicy):
+        raise TypeError(
+            f"role_policy must be a RolePolicy (one key: RolePolicy.of([key], 1)), not "
+            f"{type(role_policy).__name__}"
+        )
     env = (
         envelope
         if isinstance(envelope, SignedEnvelope)

@@ -76,9 +76,16 @@ def _check_naming(envelope: SignedEnvelope, sender: str, seq: int, mtype: Messag
 
 @dataclass(frozen=True, slots=True)
 class ExchangeDir:
-    """Reading and writing the files of one exchange directory."""
+    """Reading and writing the files of one exchange directory (``path`` a ``Path`` or
+    a ``str``)."""
 
     path: Path
+
+    def __post_init__(self) -> None:
+        if isinstance(self.path, str):  # frozen: set once, here
+            object.__setattr__(self, "path", Path(self.path))
+        elif not isinstance(self.path, Path):
+            raise TypeError(f"path must be a Path or str, not {type(self.path).__name__}")
 
     def require(self) -> ExchangeDir:
         """Fail clearly if the directory does not exist."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar, cast
 
 from swapproto import records
+from swapproto._binary_stream import require_writer
 from swapproto._input_files import open_input
 from swapproto._manifest_frames import MAX_ENTRY as MAX_ENTRY  # the limit, as before
 from swapproto._manifest_frames import READ_SIZE, FrameReader
@@ -257,8 +258,10 @@ def build_manifest(
     "__main__":``), which is why the library never does it unless asked: ``parallel``
     False (the default) never; None does so if this process may use two CPUs, once
     the worker has started (meanwhile the build goes on here); True always, waiting for
-    the worker; False never. ``keep_hashes`` builds stay in-process.
+    the worker; False never. ``keep_hashes`` builds stay in-process. ``out`` must be a
+    binary stream (``TypeError`` otherwise; :func:`build_manifest_file` takes a path).
     """
+    require_writer(out, "out")
     hashes: list[bytes] | None = [] if keep_hashes else None
     with tempfile.TemporaryFile(dir=spool_dir, buffering=_CHUNK) as spool:
         write = spool.write

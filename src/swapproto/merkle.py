@@ -343,6 +343,8 @@ class MerkleTree:
         return self._node(0, index)
 
     def _check_index(self, index: int) -> None:
+        if type(index) is not int:
+            raise TypeError(f"a leaf index is an int, not {type(index).__name__}")
         if not 0 <= index < self.size:
             raise _range_error("leaf index out of range", index=index, size=self.size)
 
@@ -363,6 +365,8 @@ class MerkleTree:
 
     def consistency_proof(self, old_size: int) -> tuple[bytes, ...]:
         """RFC 9162 ``PROOF(old_size, D[n])``; empty for ``old_size`` 0 or ``n``."""
+        if type(old_size) is not int:
+            raise TypeError(f"a tree size is an int, not {type(old_size).__name__}")
         if not 0 <= old_size <= self.size:
             raise _range_error("old size out of range", old_size=old_size, size=self.size)
         out: list[bytes] = []

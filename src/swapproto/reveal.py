@@ -57,6 +57,8 @@ def reveal_content(
     manifest: bytes, terms: Terms, role: str, list_name: str
 ) -> tuple[Content, bytes]:
     """:func:`write_reveal_content` in memory: the reveal's ``content`` and the blob."""
+    if not isinstance(manifest, bytes | bytearray | memoryview):
+        raise TypeError(f"manifest must be bytes, not {type(manifest).__name__}")
     out = io.BytesIO()
     content = write_reveal_content(io.BytesIO(manifest), out, terms, role, list_name)
     return content, out.getvalue()

@@ -235,6 +235,8 @@ def seal_bytes(
     plaintext: bytes, recipients: Sequence[EncryptionPublicKey], context: SealingContext
 ) -> bytes:
     """:func:`seal_stream` for data in memory: the container's bytes."""
+    if not isinstance(plaintext, bytes | bytearray | memoryview):
+        raise TypeError(f"plaintext must be bytes, not {type(plaintext).__name__}")
     out = io.BytesIO()
     seal_stream(io.BytesIO(plaintext), out, recipients, context)
     return out.getvalue()
@@ -283,6 +285,10 @@ def _check_context(header: SealedHeader, context: SealingContext) -> None:
 
 
 def _unwrap(header: SealedHeader, key: DecryptionKey, context: SealingContext) -> bytes:
+    if not isinstance(key, DecryptionKey):
+        raise TypeError(
+            f"key must be a DecryptionKey (a key bundle's .decryption), not {type(key).__name__}"
+        )
     stanza = header.stanza_for(key.key_id) if key.suite is header.suite else None
     if stanza is None:
         raise NotARecipientError(

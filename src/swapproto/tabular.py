@@ -286,23 +286,55 @@ def iter_records(
     text: TextIO,
     *,
     kind: str,
-    fmt: TableFormat = TableFormat.CSV,
+    fmt: TableFormat | str = TableFormat.CSV,
     mapping: Mapping[str, str] | None = None,
     report: RowReport,
 ) -> Iterator[dict[str, Any]]:
     """Yield canonical records of ``kind`` from ``text``; bad rows go to ``report``.
 
     After the last row, raises :class:`InputError` (``input.invalid_record``) if any row
-    was bad, so a consumer that is writing output can discard it.
+    was bad, so a consumer that is writing output can discard it. ``fmt`` is a
+    :class:`TableFormat` or its value (``"csv"``, ``"jsonl"``; another is an
+    ``InputError``, ``input.usage``); ``text`` a text stream (:func:`open_table`,
+    ``io.StringIO``) and ``report`` a :class:`RowReport`, else ``TypeError``, raised by
+    this call, before any row is read.
     """
-    record_kind = records.get_kind(kind)
+    table_format = _table_format(fmt)
+    if isinstance(text, str | bytes) or not callable(getattr(text, "read", None)):
+        raise TypeError(
+            f"text must be a text stream such as open_table(path), not {type(text).__name__}"
+        )
+    if not isinstance(report, RowReport):
+        raise TypeError(f"report must be a RowReport, not {type(report).__name__}")
+    return _records(text, records.get_kind(kind), table_format, mapping or {}, report)
+
+
+def _table_format(fmt: object) -> TableFormat:
+    if isinstance(fmt, TableFormat):
+        return fmt
+    if isinstance(fmt, str) and fmt in TableFormat.__members__.values():
+        return TableFormat(fmt)
+    if isinstance(fmt, str):
+        known = ", ".join(f.value for f in TableFormat)
+        message = f"unknown table format {fmt[:20]!r}: one of {known}"
+        raise InputError(message, code=ErrorCode.INPUT_USAGE)
+    raise TypeError(f"fmt must be a TableFormat, not {type(fmt).__name__}")
+
+
+def _records(
+    text: TextIO,
+    record_kind: records.RecordKind,
+    fmt: TableFormat,
+    mapping: Mapping[str, str],
+    report: RowReport,
+) -> Iterator[dict[str, Any]]:
     plan = record_kind.plan
-    csv_rows = _CsvRows(text, mapping or {}) if fmt is TableFormat.CSV else None
+    csv_rows = _CsvRows(text, mapping) if fmt is TableFormat.CSV else None
     if csv_rows is not None:
         rows: Iterable[tuple[int, Row]] = csv_rows
     else:
         scalars = frozenset(spec.name for spec in record_kind.fields) - record_kind.list_fields
-        rows = _jsonl_rows(text, mapping or {}, scalars)
+        rows = _jsonl_rows(text, mapping, scalars)
     converter: RowsConverter | None = None
     # Record ids seen so far: a repeated id is a bad row like any other, reported with
     # its line (the manifest builder refuses duplicates too, but knows no lines).

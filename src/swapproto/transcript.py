@@ -28,7 +28,7 @@ from swapproto._transcript_report import (
     counted,
 )
 from swapproto.envelope import SignedEnvelope
-from swapproto.errors import SwapprotoError
+from swapproto.errors import ErrorCode, InputError, SwapprotoError
 from swapproto.handshake import PARTIES, Observer, Phase, VerdictGiven
 from swapproto.hashing import digest_equal, fingerprint
 from swapproto.messages import MESSAGE_LIMITS, Message, MessageType, parse_message
@@ -317,7 +317,18 @@ def verify_transcript(
     (:meth:`~swapproto.exchange_dir.ExchangeDir.terms`) are as untrusted as the
     directory; compare ``terms.fingerprint`` with the one read aloud when the terms
     were agreed before relying on the report.
+
+    Arguments of the wrong type are a ``TypeError`` (``now`` an ``int`` of Unix seconds,
+    not a bool or a float; ``items`` pairs, not bare bytes), a negative ``now`` an
+    ``InputError`` (``input.usage``).
     """
+    if now is not None and type(now) is not int:
+        raise TypeError(f"now must be an int of Unix seconds, or None, not {type(now).__name__}")
+    if now is not None and now < 0:
+        raise InputError("now is before 1970: Unix seconds from 0", code=ErrorCode.INPUT_USAGE)
+    items = list(items)
+    if not all(isinstance(item, tuple | list) and len(item) == 2 for item in items):
+        raise TypeError("items must be (label, bytes) pairs, such as ExchangeDir.messages()")
     report = ReportBuilder()
     envelopes = _parse_all(items, report)
     chosen = _choose_terms(terms, envelopes, report)
