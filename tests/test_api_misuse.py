@@ -20,7 +20,7 @@ from swapproto.errors import (
     KeyFileError,
     LocalProtocolError,
 )
-from swapproto.exchange_dir import ExchangeDir
+from swapproto.exchange_dir import TERMS_FILE, ExchangeDir
 from swapproto.handshake import Observer, Party, other_party
 from swapproto.key_files import load_signing_key, write_key_pair
 from swapproto.manifest import ManifestBuilder
@@ -381,3 +381,110 @@ def test_verify_transcript_arguments() -> None:
     assert info.value.code == ErrorCode.INPUT_USAGE
     with pytest.raises(TypeError, match="pairs"):
         verify_transcript([data for _, data in items], terms=exchange.terms)  # type: ignore[misc]
+
+
+# -- third part: nothing signed or written that would be refused -------------------------
+
+
+@pytest.mark.parametrize("created_at", [-1, True, 1.5])
+def test_a_header_verification_would_refuse_is_never_signed(created_at: Any) -> None:
+    with pytest.raises(InputError) as info:
+        _builder().sign([KEY], created_at=created_at)
+    assert info.value.code == ErrorCode.INPUT_INVALID
+
+
+@pytest.mark.parametrize(
+    "change", [{"exchange": b"x"}, {"seq": -1}, {"created_at": -5}, {"deps": [b"short"]}]
+)
+def test_a_message_every_receiver_would_refuse_is_never_signed(change: dict[str, Any]) -> None:
+    from swapproto.messages import make_message
+
+    fields: dict[str, Any] = {
+        "exchange": b"\x01" * 32,
+        "sender": "a",
+        "seq": 0,
+        "deps": [],
+        "created_at": 1,
+        "body": {"reason": "x"},
+        "keys": [KEY],
+    }
+    make_message(MessageType.ABORT, **fields)  # the unchanged message is fine
+    with pytest.raises(InputError) as info:
+        make_message(MessageType.ABORT, **{**fields, **change})
+    assert info.value.code == ErrorCode.INPUT_INVALID
+
+
+def test_removals_and_modes_are_checked_when_made() -> None:
+    from swapproto.amendment import AmendmentMode, Removal, RemovalReason, make_amendment
+
+    for bad in [(-1, "P-1", RemovalReason.DECEASED), (True, "P-1", RemovalReason.DECEASED)]:
+        with pytest.raises(TypeError, match="index"):
+            Removal(*bad)
+    with pytest.raises(TypeError, match="reason"):
+        Removal(0, "P-1", "deceased")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="AmendmentMode"):
+        make_amendment(b"", b"", mode="revise", keys=[KEY])  # type: ignore[arg-type]
+    assert AmendmentMode("append") is AmendmentMode.APPEND
+
+
+def test_keys_of_the_wrong_kind_are_not_written(tmp_path: Path) -> None:
+    from swapproto._terms_roles import PinnedKey
+    from swapproto.key_files import write_public_key
+
+    keys = kit.keys()
+    with pytest.raises(TypeError, match="signing_key must be a SigningKey"):
+        write_key_pair(tmp_path, "n", keys.a_dec)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="decryption_key must be a DecryptionKey"):
+        write_key_pair(tmp_path, "n", keys.a, decryption_key=keys.b)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="key must be a PublicKey"):
+        write_public_key(tmp_path / "n.pub", "n", keys.a_dec.public_key)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="EncryptionPublicKey"):
+        write_public_key(tmp_path / "n.pub", "n", keys.a.public_key, encryption=keys.b.public_key)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TypeError, match="EncryptionPublicKey"):
+        PinnedKey(keys.a.public_key, keys.b.public_key)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="PublicKey"):
+        PinnedKey(keys.a_dec.public_key)  # type: ignore[arg-type]
+
+
+def test_staged_content_is_published_once_and_never_after_withdrawal(tmp_path: Path) -> None:
+    terms = kit.make_terms()
+    manifest = kit.build_list(terms, "a").data
+    xch = ExchangeDir(tmp_path)
+    xch.write_terms(terms)
+    with xch.staged_content(io.BytesIO(manifest), terms, "a", kit.LIST) as staged:
+        first = staged.publish()
+        assert staged.publish() == first  # again: the same path, no error
+        staged.withdraw()
+        assert not first.exists()
+        with pytest.raises(InputError) as info:
+            staged.publish()
+        assert info.value.code == ErrorCode.INPUT_USAGE
+    with xch.staged_content(io.BytesIO(manifest), terms, "a", kit.LIST) as staged:
+        staged.withdraw()  # before publishing: the staged file goes, publishing is refused
+        with pytest.raises(InputError):
+            staged.publish()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [TERMS_FILE]
+
+
+def test_an_opening_holds_two_32_byte_values(tmp_path: Path) -> None:
+    from swapproto.exchange_dir import Opening
+
+    with pytest.raises(TypeError, match="nonce must be 32 bytes"):
+        Opening(b"x", bytes(32))
+    with pytest.raises(TypeError, match="header_digest must be 32 bytes"):
+        Opening(bytes(32), b"y")
+    opening = Opening(b"\x01" * 32, b"\x02" * 32)
+    opening.write(tmp_path / "a.manifest")
+    assert Opening.read(tmp_path / "a.manifest") == opening
+
+
+def test_describe_a_version_that_is_not_tied() -> None:
+    from swapproto.exchange_tie import ListVersions
+
+    versions = ListVersions.__new__(ListVersions)
+    object.__setattr__(versions, "versions", ())
+    object.__setattr__(versions, "where", "the exchange")
+    with pytest.raises(InputError) as info:
+        versions.describe(bytes(32))
+    assert info.value.code == ErrorCode.INPUT_INVALID

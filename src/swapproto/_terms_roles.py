@@ -58,6 +58,14 @@ class PinnedKey:
     encryption: EncryptionKey | None = None
     source: str | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # A key of the other kind would put a signing key where terms seal to one.
+        if not isinstance(self.signing, PublicKey):
+            raise TypeError(f"signing must be a PublicKey, not {type(self.signing).__name__}")
+        if self.encryption is not None and not isinstance(self.encryption, EncryptionPublicKey):
+            kind = type(self.encryption).__name__
+            raise TypeError(f"encryption must be an EncryptionPublicKey or None, not {kind}")
+
     @property
     def key_id(self) -> bytes:
         """The signing key's id."""

@@ -84,6 +84,14 @@ class Removal:
     record_id: str
     reason: RemovalReason
 
+    def __post_init__(self) -> None:
+        if type(self.index) is not int or self.index < 0:
+            raise TypeError("a removal's index is an int from 0 (the entry's position)")
+        if type(self.record_id) is not str:
+            raise TypeError("a removal's record_id is a str")
+        if not isinstance(self.reason, RemovalReason):
+            raise TypeError("a removal's reason is a RemovalReason")
+
     def to_value(self) -> dict[str, Any]:
         """Canonical value."""
         return {"id": self.record_id, "index": self.index, "reason": self.reason.value}
@@ -148,6 +156,8 @@ def make_amendment(
     here that the mode's evidence holds: verify the result with
     :func:`verify_amendment`.
     """
+    if not isinstance(mode, AmendmentMode):
+        raise TypeError(f"mode must be an AmendmentMode, not {type(mode).__name__}")
     issuer = signers_policy(keys)
     prev = verify_header(previous_header, issuer)
     cur = verify_header(current_header, issuer)

@@ -109,7 +109,10 @@ def strict_packer() -> Callable[[object], bytes]:
 
     It packs exact types only (``strict_types``) and raises ``TypeError`` for anything
     else, subclasses of ``str`` and ``list`` included: what :func:`is_plain_map` leaves
-    to the packer. Its output for a canonical value is that of :func:`encode`.
+    to the packer. Its output for a canonical value is that of :func:`encode`. It checks
+    nothing else: floats and strings not in NFC are packed, a lone surrogate is msgpack's
+    ``UnicodeEncodeError`` and an integer out of range its ``OverflowError``. Use it
+    only on maps :func:`is_plain_map` accepted; :func:`encode` is the checked form.
     """
     pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True, strict_types=True).pack
     return pack

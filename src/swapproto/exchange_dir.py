@@ -249,20 +249,31 @@ class StagedContent:
     def __init__(self, content: Content, staged: Path, target: Path) -> None:
         self.content = content
         self.published = False
+        self.withdrawn = False
         self._staged = staged
         self._target = target
 
     def publish(self) -> Path:
-        """Move the content to its blob name (its SHA-256)."""
-        os.replace(self._staged, self._target)
-        self.published = True
+        """Move the content to its blob name (its SHA-256); again, the same path.
+
+        ``InputError`` (``input.usage``) once withdrawn.
+        """
+        if self.withdrawn:
+            raise InputError("withdrawn content cannot be published", code=ErrorCode.INPUT_USAGE)
+        if not self.published:
+            os.replace(self._staged, self._target)
+            self.published = True
         return self._target
 
     def withdraw(self) -> None:
-        """Remove published content again (when its reveal message could not be written)."""
+        """Remove the content, published or not (when its reveal message could not be
+        written); it cannot be published after."""
         if self.published:
             self._target.unlink(missing_ok=True)
             self.published = False
+        else:
+            self._staged.unlink(missing_ok=True)
+        self.withdrawn = True
 
 
 def _read_message_file(path: Path) -> bytes:
@@ -303,6 +314,13 @@ class Opening:
     nonce: bytes = field(repr=False)  # secret until the reveal: never in logs or tracebacks
     header_digest: bytes
 
+    def __post_init__(self) -> None:
+        # Written as 64 bytes and read back split at 32: other sizes would not come back.
+        for name in ("nonce", "header_digest"):
+            value = getattr(self, name)
+            if type(value) is not bytes or len(value) != 32:
+                raise TypeError(f"{name} must be 32 bytes")
+
     @staticmethod
     def path_for(manifest: Path) -> Path:
         """The opening file next to a manifest."""
@@ -315,7 +333,7 @@ class Opening:
         protocol refuses a second commit, so a stored commit's opening is never
         overwritten by this path.
         """
-        target = self.path_for(manifest)
+        target = self.path_for(Path(manifest))
         with atomic_writer(target, overwrite=True) as out:
             out.write(self.nonce + self.header_digest)
         return target
@@ -323,7 +341,7 @@ class Opening:
     @classmethod
     def read(cls, manifest: Path) -> Opening:
         """Read the opening saved when committing ``manifest``."""
-        target = cls.path_for(manifest)
+        target = cls.path_for(Path(manifest))
         try:
             data = target.read_bytes()
         except OSError as exc:

@@ -26,7 +26,7 @@ from swapproto.amendment import AMENDMENT_LIMITS, VerifiedAmendment, verify_amen
 from swapproto.disclosure import VerifiedDisclosure, disclosure_issuer, verify_disclosure
 from swapproto.encoding import decode
 from swapproto.envelope import SignedEnvelope
-from swapproto.errors import ErrorCode, SwapprotoError, VerificationError
+from swapproto.errors import ErrorCode, InputError, SwapprotoError, VerificationError
 from swapproto.handshake import Observer
 from swapproto.hashing import fingerprint
 from swapproto.manifest import ManifestHeader, VerifiedHeader
@@ -54,8 +54,12 @@ class ListVersions:
     versions: tuple[VerifiedHeader, ...]
 
     def describe(self, digest: bytes) -> str:
-        """How the version with header ``digest`` is tied, for people."""
-        index = [v.digest for v in self.versions].index(digest)
+        """How the version with header ``digest`` is tied, for people (``InputError``,
+        ``input.invalid``, for a digest that is none of these versions)."""
+        digests = [v.digest for v in self.versions]
+        if digest not in digests:
+            raise InputError("not one of the list's tied versions", code=ErrorCode.INPUT_INVALID)
+        index = digests.index(digest)
         if index == 0:
             return f"as revealed in {self.where}"
         return f"amended {index} time(s) from the version revealed in {self.where}"

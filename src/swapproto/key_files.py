@@ -125,6 +125,12 @@ def _hex_record(record: dict[str, object]) -> dict[str, object]:
     return {k: v.hex() if isinstance(v, bytes) else v for k, v in record.items()}
 
 
+def _require(value: object, kind: type | tuple[type, ...], what: str) -> None:
+    # A key of another kind would be written, and the file refused when loaded.
+    if not isinstance(value, kind):
+        raise TypeError(f"{what}, not {type(value).__name__}")
+
+
 def public_key_document(
     name: str, key: PublicKey, encryption: EncryptionPublicKey | None = None
 ) -> str:
@@ -133,6 +139,10 @@ def public_key_document(
     ``key_id`` is the signing key's id whether or not an encryption key is present.
     """
     _check_name(name)
+    _require(key, PublicKey, "key must be a PublicKey")
+    _require(
+        encryption, (EncryptionPublicKey, type(None)), "encryption must be an EncryptionPublicKey"
+    )
     doc: dict[str, object] = {
         "format": PUBLIC_KEY_FORMAT,
         "name": name,
@@ -324,6 +334,8 @@ def write_signing_key(
 
     With ``decryption_key`` the file also holds its blocks (``spec/keys.md`` §4).
     """
+    _require(key, SigningKey, "key must be a SigningKey")
+    _require(decryption_key, (DecryptionKey, type(None)), "decryption_key must be a DecryptionKey")
     target = Path(path)
     _write_atomic(target, KeyBundle(key, decryption_key).to_pem(passphrase), 0o600, overwrite)
     return target
@@ -389,6 +401,8 @@ def write_key_pair(
     public key as the ``encryption`` member.
     """
     _check_name(name)
+    _require(signing_key, SigningKey, "signing_key must be a SigningKey")
+    _require(decryption_key, (DecryptionKey, type(None)), "decryption_key must be a DecryptionKey")
     key_path, pub_path = Path(directory) / f"{name}.key", Path(directory) / f"{name}.pub"
     if not overwrite and (key_path.exists() or pub_path.exists()):
         fail(f"{key_path} or {pub_path} exists; refusing to overwrite", ErrorCode.KEY_EXISTS)

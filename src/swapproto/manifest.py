@@ -47,7 +47,7 @@ from swapproto._manifest_header import (
 )
 from swapproto.encoding import decode, is_plain_map, strict_packer
 from swapproto.envelope import SignedEnvelope, sign_envelope
-from swapproto.errors import EncodeError, ErrorCode, InputError
+from swapproto.errors import EncodeError, ErrorCode, InputError, VerificationError
 from swapproto.keys import SigningKey
 from swapproto.merkle import LEAF_PREFIX, StreamingRootBuilder
 
@@ -395,7 +395,15 @@ class ManifestBuilder:
         )
 
     def sign(self, keys: Iterable[SigningKey], *, created_at: int) -> SignedEnvelope:
-        """Sign the header for everything added so far."""
-        return sign_envelope(
-            HEADER_TYPE, self.header(created_at=created_at).to_payload(), list(keys)
-        )
+        """Sign the header for everything added so far.
+
+        A header that verification would refuse (``created_at`` before 1970, say) is an
+        ``InputError`` (``input.invalid``): it is never signed.
+        """
+        payload = self.header(created_at=created_at).to_payload()
+        try:
+            ManifestHeader.from_payload(payload)
+        except VerificationError as exc:
+            message = f"the header would be refused: {exc.args[0]}"
+            raise InputError(message, code=ErrorCode.INPUT_INVALID) from None
+        return sign_envelope(HEADER_TYPE, payload, list(keys))

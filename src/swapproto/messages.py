@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from swapproto.encoding import DecodeLimits, encode
 from swapproto.envelope import ENVELOPE_VERSION, SignedEnvelope, sign_envelope, verify_envelope
-from swapproto.errors import DecodeError, ErrorCode, PolicyError, VerificationError
+from swapproto.errors import DecodeError, ErrorCode, InputError, PolicyError, VerificationError
 from swapproto.hashing import Tag, tagged_hash
 from swapproto.keys import SigningKey, TrustPolicy
 
@@ -136,7 +136,9 @@ def make_message(
     body: dict[str, Any],
     keys: list[SigningKey],
 ) -> SignedEnvelope:
-    """Sign a message. The body must have exactly the type's keys."""
+    """Sign a message. The body must have exactly the type's keys (``TypeError``); a
+    payload that every receiver would refuse (an exchange id that is not 32 bytes, a
+    negative ``seq``) is an ``InputError`` (``input.invalid``), never signed."""
     if tuple(sorted(body)) != mtype.body_keys:
         raise TypeError(f"{mtype.name} body needs exactly {mtype.body_keys}")
     payload = {
@@ -147,6 +149,11 @@ def make_message(
         "sender": sender,
         "seq": seq,
     }
+    try:  # never sign what every receiver would refuse
+        _check_payload(mtype, payload)
+    except VerificationError as exc:
+        message = f"the message would be refused: {exc.args[0]}"
+        raise InputError(message, code=ErrorCode.INPUT_INVALID) from None
     return sign_envelope(mtype.value, payload, keys)
 
 
@@ -196,6 +203,24 @@ def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
         ) from None
     verified = verify_envelope(envelope, role, payload_type=mtype.value, limits=MESSAGE_LIMITS)
     value: Any = verified.value
+    _check_payload(mtype, value)
+    return Message(
+        mtype,
+        value["exchange"],
+        sender,
+        value["seq"],
+        tuple(value["deps"]),
+        value["created_at"],
+        value["body"],
+        envelope,
+        verified.payload,
+    )
+
+
+def _check_payload(mtype: MessageType, value: Any) -> None:
+    """The structure of a message payload (``verify.message_invalid`` if broken): what
+    :func:`parse_message` checks after the signatures, and :func:`make_message` before
+    signing."""
     if type(value) is not dict or list(value) != _PAYLOAD_KEYS:
         raise _invalid("message fields are not body, created_at, deps, exchange, sender, seq")
     body, deps = value["body"], value["deps"]
@@ -210,6 +235,5 @@ def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
         raise _invalid("exchange must be a 32-byte id")
     if type(seq) is not int or seq < 0 or type(created_at) is not int or created_at < 0:
         raise _invalid("seq and created_at must be non-negative integers")
-    return Message(
-        mtype, exchange, sender, seq, tuple(deps), created_at, body, envelope, verified.payload
-    )
+    if type(value["sender"]) is not str:
+        raise _invalid("sender must be a role name")
