@@ -488,3 +488,19 @@ def test_describe_a_version_that_is_not_tied() -> None:
     with pytest.raises(InputError) as info:
         versions.describe(bytes(32))
     assert info.value.code == ErrorCode.INPUT_INVALID
+
+
+def test_more_wrong_types_say_what_was_expected() -> None:
+    from swapproto.keys import SigningKey
+    from swapproto.messages import parse_message
+    from swapproto.transcript import verify_transcript
+
+    pem = KEY.to_pem()
+    with pytest.raises(TypeError, match="key file content is bytes"):
+        SigningKey.from_pem(pem.decode())  # type: ignore[arg-type]
+    assert SigningKey.from_pem(pem).key_id == KEY.key_id
+    exchange = kit.run_exchange(until="terms-agreed")
+    with pytest.raises(TypeError, match="TrustPolicy"):
+        parse_message(exchange.envelopes()[0], exchange.terms)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="RecipientOpener"):
+        verify_transcript(exchange.items(), opener=kit.keys().b)  # type: ignore[arg-type]

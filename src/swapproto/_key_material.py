@@ -79,6 +79,11 @@ def pem_encryption(passphrase: bytes | str | None) -> serialization.KeySerializa
 
 def parse_key_file(data: bytes, passphrase: bytes | str | None) -> dict[str, Any]:
     """Every key of a private key file by kind, checked as ``spec/keys.md`` §4 says."""
+    if not isinstance(data, bytes):
+        raise TypeError(
+            f"key file content is bytes (from a file opened 'rb'), not {type(data).__name__};"
+            " load_signing_key(path) reads the file"
+        )
     blocks = _pem_blocks(data)
     encrypted = {_PEM_LABELS[label] for label, _ in blocks}
     if len(encrypted) != 1:

@@ -183,6 +183,10 @@ def claimed_sender(envelope: SignedEnvelope) -> str:
 
 def parse_message(data: bytes | SignedEnvelope, policy: TrustPolicy) -> Message:
     """Verify a message's signatures under its sender's role policy, then parse it."""
+    if not isinstance(policy, TrustPolicy):
+        raise TypeError(
+            f"policy must be a TrustPolicy (terms.trust_policy()), not {type(policy).__name__}"
+        )
     try:
         envelope = (
             data

@@ -326,6 +326,10 @@ def verify_transcript(
         raise TypeError(f"now must be an int of Unix seconds, or None, not {type(now).__name__}")
     if now is not None and now < 0:
         raise InputError("now is before 1970: Unix seconds from 0", code=ErrorCode.INPUT_USAGE)
+    if opener is not None and not callable(getattr(opener, "reader", None)):
+        raise TypeError(
+            f"opener must be an Opener such as RecipientOpener(bundle), not {type(opener).__name__}"
+        )
     items = list(items)
     if not all(isinstance(item, tuple | list) and len(item) == 2 for item in items):
         raise TypeError("items must be (label, bytes) pairs, such as ExchangeDir.messages()")
