@@ -417,9 +417,8 @@ def test_a_message_every_receiver_would_refuse_is_never_signed(change: dict[str,
 def test_removals_and_modes_are_checked_when_made() -> None:
     from swapproto.amendment import AmendmentMode, Removal, RemovalReason, make_amendment
 
-    for bad in [(-1, "P-1", RemovalReason.DECEASED), (True, "P-1", RemovalReason.DECEASED)]:
-        with pytest.raises(TypeError, match="index"):
-            Removal(*bad)
+    with pytest.raises(TypeError, match="index"):
+        Removal(True, "P-1", RemovalReason.DECEASED)
     with pytest.raises(TypeError, match="reason"):
         Removal(0, "P-1", "deceased")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="AmendmentMode"):
@@ -504,3 +503,112 @@ def test_more_wrong_types_say_what_was_expected() -> None:
         parse_message(exchange.envelopes()[0], exchange.terms)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="RecipientOpener"):
         verify_transcript(exchange.items(), opener=kit.keys().b)  # type: ignore[arg-type]
+
+
+# -- fourth part: what a review of the above found ------------------------------------------
+
+
+def test_make_message_takes_a_body_in_any_key_order() -> None:
+    from swapproto.messages import make_message
+
+    envelope = make_message(
+        MessageType.VERDICT,
+        exchange=b"\x01" * 32,
+        sender="a",
+        seq=3,
+        deps=[],
+        created_at=1,
+        body={"verdict": "accept", "seen": b"\x00" * 32, "reasons": []},
+        keys=[KEY],
+    )
+    value: Any = envelope.unverified_value()
+    assert list(value["body"]) == ["reasons", "seen", "verdict"]
+
+
+def test_an_evidence_item_inside_a_record_names_the_record_and_field() -> None:
+    from swapproto.records import Remains
+
+    fields: dict[str, Any] = {
+        "remains_id": "R1",
+        "recovery_date": "2024-01-01",
+        "recovery_place": "X",
+        "identification_status": "unidentified",
+        "evidence": ({"alg": "sha256", "digest": b"x"},),
+    }
+    with pytest.raises(InputError) as info:
+        Remains(**fields)
+    assert str(info.value).startswith("[input.invalid_record] remains record: field 'evidence'")
+    assert info.value.details["kind"] == "remains"
+    assert info.value.details["field"] == "evidence"
+
+
+def test_generators_are_read_once() -> None:
+    from swapproto.envelope import sign_envelope
+
+    envelope = sign_envelope("swapproto/test/v1", {"x": 1}, (k for k in [KEY]))  # type: ignore[arg-type]
+    assert envelope.signer_key_ids == (KEY.key_id,)
+    exchange = kit.run_exchange(until="revealed")
+    party = Party(exchange.terms, "a", (k for k in kit.keys().signing("a")))  # type: ignore[arg-type]
+    for envelope in exchange.envelopes():
+        party.receive(envelope)
+    verdict = party.verdict(accept=False, reasons=(r for r in ["x"]), now=kit.NOW)  # type: ignore[arg-type]
+    value: Any = verdict.unverified_value()
+    assert value["body"]["reasons"] == ["x"]
+
+
+def test_a_role_given_as_a_str_subclass_is_the_plain_role() -> None:
+    from enum import StrEnum
+
+    class Role(StrEnum):
+        A = "a"
+
+    party = Party(kit.make_terms(), Role.A, kit.keys().signing("a"))
+    assert type(party.role) is str
+    assert party.phase(party.role).name
+
+
+def test_key_text_as_a_mutable_buffer_loads(tmp_path: Path) -> None:
+    from swapproto.keys import SigningKey
+
+    assert SigningKey.from_pem(bytearray(KEY.to_pem())).key_id == KEY.key_id  # type: ignore[arg-type]
+    with pytest.raises(KeyFileError) as info:
+        load_signing_key(KEY.to_pem().decode())
+    assert info.value.__context__ is None  # the OSError's filename would hold the key
+
+
+def test_text_streams_that_are_no_text_io_base_are_caught(tmp_path: Path) -> None:
+    import tempfile
+
+    from swapproto.tabular import RowReport, iter_records
+
+    with tempfile.NamedTemporaryFile("w+", dir=tmp_path) as text_file:
+        with pytest.raises(TypeError, match="binary stream"):
+            build_manifest(
+                text_file,  # type: ignore[arg-type]
+                [prisoner(1)],
+                kind="prisoner",
+                list_name="pows",
+                issuer="a",
+                keys=[KEY],
+                created_at=1,
+            )
+        assert text_file.tell() == 0
+    with pytest.raises(TypeError, match="text stream"):
+        iter_records(io.BytesIO(b"person_id\n"), kind="prisoner", report=RowReport("t"))  # type: ignore[arg-type]
+
+
+def test_more_sibling_checks() -> None:
+    from swapproto.amendment import Removal, RemovalReason
+    from swapproto.sealing import SealingContext, open_bytes
+    from swapproto.transcript import verify_transcript
+
+    with pytest.raises(TypeError, match="sealed must be bytes"):
+        open_bytes(None, kit.keys().b_dec, SealingContext(b"\x01" * 32, "l", "reveal"))  # type: ignore[arg-type]
+    with pytest.raises(InputError) as info:
+        Removal(-1, "P-1", RemovalReason.DECEASED)
+    assert info.value.code == ErrorCode.INPUT_INVALID
+    items = kit.run_exchange(until="terms-agreed").items()
+    with pytest.raises(TypeError, match="terms must be a Terms"):
+        verify_transcript(items, terms="terms.toml")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="BlobSource"):
+        verify_transcript(items, blobs={})  # type: ignore[arg-type]

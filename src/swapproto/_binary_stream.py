@@ -27,9 +27,19 @@ def require_reader(obj: object, what: str) -> None:
 
 
 def require_writer(obj: object, what: str) -> None:
-    """Raise ``TypeError`` unless ``obj`` has ``write`` and is not a text stream."""
-    if isinstance(obj, io.TextIOBase) or not callable(getattr(obj, "write", None)):
+    """Raise ``TypeError`` unless ``obj`` has ``write`` and is not a text stream.
+
+    A text stream that is no ``io.TextIOBase`` (``tempfile.NamedTemporaryFile("w")``)
+    is caught by writing nothing to it: ``write(b"")`` changes no stream, and a text
+    stream refuses bytes at once.
+    """
+    write = getattr(obj, "write", None)
+    if isinstance(obj, io.TextIOBase) or not callable(write):
         raise _refuse(obj, what, "wb")
+    try:
+        write(b"")
+    except TypeError:
+        raise _refuse(obj, what, "wb") from None
 
 
 def read_bytes(obj: object, what: str) -> bytes:

@@ -79,6 +79,8 @@ def pem_encryption(passphrase: bytes | str | None) -> serialization.KeySerializa
 
 def parse_key_file(data: bytes, passphrase: bytes | str | None) -> dict[str, Any]:
     """Every key of a private key file by kind, checked as ``spec/keys.md`` §4 says."""
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)  # a mutable buffer, held so that it can be wiped: read a copy
     if not isinstance(data, bytes):
         raise TypeError(
             f"key file content is bytes (from a file opened 'rb'), not {type(data).__name__};"

@@ -28,7 +28,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core import CoreSchema, ErrorDetails, PydanticCustomError, core_schema
 
 from swapproto.errors import ErrorCode, InputError
 
@@ -291,11 +291,40 @@ def check_evidence(item: object) -> dict[str, Any]:
     return item
 
 
+_PYDANTIC_REASONS: Final = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a field of this kind",
+    "literal_error": "is not in the vocabulary",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "bool_type": "must be a boolean",
+    "bytes_type": "must be bytes",
+    "tuple_type": "must be a list",
+    "model_type": "must be a map",
+    "model_attributes_type": "must be a map",
+    "dict_type": "must be a map",
+}
+
+
+def pydantic_reason(error: ErrorDetails, *, item: bool) -> str:
+    """Why a field failed, from pydantic's first error (its type, never the input);
+    ``item`` for an error inside a list or map field."""
+    if error["type"] == "literal_error" and item:
+        return "has an item that is not in the vocabulary"
+    return _PYDANTIC_REASONS.get(error["type"], error["msg"])
+
+
 def _evidence_error(exc: ValidationError) -> InputError:
+    # As an item of a record's evidence list (where a record's model re-raises it, naming
+    # its kind and field) or built directly.
     first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(map(str, first["loc"]))[:64] or "item"
+    where = ".".join(map(str, first["loc"]))[:64]
+    direct = pydantic_reason(first, item=False)
     return InputError(
-        f"evidence {where}: {first['msg']}", code=ErrorCode.INPUT_RECORD, field="evidence"
+        f"evidence item: {where} {direct}" if where else f"evidence item: {direct}",
+        code=ErrorCode.INPUT_RECORD,
+        item="evidence",
+        reason=pydantic_reason(first, item=True),
     )
 
 

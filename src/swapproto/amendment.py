@@ -85,8 +85,10 @@ class Removal:
     reason: RemovalReason
 
     def __post_init__(self) -> None:
-        if type(self.index) is not int or self.index < 0:
-            raise TypeError("a removal's index is an int from 0 (the entry's position)")
+        if type(self.index) is not int:
+            raise TypeError("a removal's index is an int (the entry's position from 0)")
+        if self.index < 0:
+            raise InputError("a removal's index counts from 0", code=ErrorCode.INPUT_INVALID)
         if type(self.record_id) is not str:
             raise TypeError("a removal's record_id is a str")
         if not isinstance(self.reason, RemovalReason):

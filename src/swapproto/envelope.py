@@ -220,6 +220,7 @@ def sign_envelope(
 ) -> SignedEnvelope:
     """Encode ``payload_value`` canonically and sign it with every key (each once)."""
     _check_payload_type(payload_type)
+    keys = list(keys)  # read once: a generator would be empty after the check
     if not all(isinstance(k, SigningKey) for k in keys):
         raise TypeError("keys must be SigningKey objects: private keys sign, public keys check")
     payload = encode(payload_value)

@@ -465,10 +465,11 @@ class Party(Observer):
         super().__init__(terms)
         if role not in PARTIES:
             raise _not_a_party(role)
+        keys = list(keys)  # read once: a generator would be empty after the check
         if not all(isinstance(k, SigningKey) for k in keys):
             raise TypeError("keys must be SigningKey objects: the party's private keys")
-        self.role = role
-        self._keys = list(keys)
+        self.role = PARTIES[PARTIES.index(role)]  # the plain str, not an equal subclass
+        self._keys = keys
         role_keys = self._policy.role(role).keys
         if not all(k.key_id in role_keys for k in self._keys):
             raise LocalProtocolError(
@@ -588,7 +589,10 @@ class Party(Observer):
         """
         if type(accept) is not bool:
             raise TypeError(f"accept must be True or False, not {type(accept).__name__}")
-        if isinstance(reasons, str | bytes) or not all(type(r) is str for r in reasons):
+        if isinstance(reasons, str | bytes):
+            raise TypeError("reasons must be a sequence of str, such as a list of str")
+        reasons = list(reasons)  # read once: a generator would be empty after the check
+        if not all(type(r) is str for r in reasons):
             raise TypeError("reasons must be a sequence of str, such as a list of str")
         body = {
             "reasons": list(reasons),

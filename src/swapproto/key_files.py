@@ -291,14 +291,18 @@ def _shown_path(path: Path) -> str:
 def _read_limited(path: Path, private: bool) -> bytes:
     # non-blocking, so a FIFO in the key's place is refused by the fstat below, not waited on
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    problem = None
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        message = f"cannot open {_shown_path(path)}: {exc.strerror}"
-        raise KeyFileError(message, code=ErrorCode.INPUT_IO) from None
+        problem = exc.strerror or "cannot be opened"
     except ValueError:  # a NUL in the path
-        message = f"cannot open {_shown_path(path)}: not a valid path"
-        raise KeyFileError(message, code=ErrorCode.INPUT_IO) from None
+        problem = "not a valid path"
+    if problem is not None:
+        # Raised here, outside the except: the OSError as context would still carry the
+        # path as its filename, key text and all, if a key was given in its place.
+        message = f"cannot open {_shown_path(path)}: {problem}"
+        raise KeyFileError(message, code=ErrorCode.INPUT_IO)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

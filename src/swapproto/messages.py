@@ -142,7 +142,7 @@ def make_message(
     if tuple(sorted(body)) != mtype.body_keys:
         raise TypeError(f"{mtype.name} body needs exactly {mtype.body_keys}")
     payload = {
-        "body": body,
+        "body": dict(sorted(body.items())),  # the order the encoding gives it
         "created_at": created_at,
         "deps": sorted(set(deps)),
         "exchange": exchange,

@@ -56,6 +56,7 @@ from swapproto._recordspec import (
     SetOf,
     TextSpec,
     compile_fields,
+    pydantic_reason,
 )
 from swapproto.errors import ErrorCode, InputError
 
@@ -162,6 +163,10 @@ class RecordModel(BaseModel):
             model = handler(data)
         except ValidationError as exc:
             raise _validation_error(_kind_label(cls), exc) from exc
+        except InputError as exc:  # an evidence item, built through Evidence.__init__
+            if exc.details.get("item") != "evidence":
+                raise
+            raise _record_error(_kind_label(cls), "evidence", exc.details["reason"]) from None
         for rule in cls.canonical_rules:
             violation = rule(model_to_value(model, compile_fields(cls)))
             if violation is not None:
@@ -360,30 +365,12 @@ def _record_error(kind: str, field: str, reason: str) -> InputError:
     )
 
 
-_PYDANTIC_REASONS: Final = {
-    "missing": "is missing",
-    "extra_forbidden": "is not a field of this kind",
-    "literal_error": "is not in the vocabulary",
-    "string_type": "must be a string",
-    "int_type": "must be an integer",
-    "bool_type": "must be a boolean",
-    "bytes_type": "must be bytes",
-    "tuple_type": "must be a list",
-    "model_type": "must be a map",
-    "model_attributes_type": "must be a map",
-    "dict_type": "must be a map",
-}
-
-
 def _validation_error(kind: str, exc: ValidationError) -> InputError:
     """The first pydantic error as an InputError (type and location only, no input)."""
     first = exc.errors(include_url=False, include_input=False)[0]
     loc = first["loc"]
     field = str(loc[0])[:64] if loc else "?"
-    reason = _PYDANTIC_REASONS.get(first["type"], first["msg"])
-    if first["type"] == "literal_error" and len(loc) > 1:
-        reason = "has an item that is not in the vocabulary"
-    return _record_error(kind, field, reason)
+    return _record_error(kind, field, pydantic_reason(first, item=len(loc) > 1))
 
 
 def _model_validate(kind: RecordKind, data: dict[str, object]) -> BaseModel:

@@ -473,6 +473,8 @@ def open_bytes(
     expected_digest: bytes | None = None,
 ) -> bytes:
     """:func:`open_stream` for a container in memory: the plaintext."""
+    if not isinstance(sealed, bytes | bytearray | memoryview):
+        raise TypeError(f"sealed must be bytes, not {type(sealed).__name__}")
     out = io.BytesIO()
     open_stream(io.BytesIO(sealed), out, key, context, expected_digest=expected_digest)
     return out.getvalue()

@@ -11,6 +11,7 @@ end, so a build that consumes the rows fails as a whole and writes nothing
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -300,7 +301,12 @@ def iter_records(
     this call, before any row is read.
     """
     table_format = _table_format(fmt)
-    if isinstance(text, str | bytes) or not callable(getattr(text, "read", None)):
+    # What the rows are read with; a binary stream is told apart without reading (a read
+    # would decode, and a decoding error belongs to the rows, reported with their line).
+    binary = isinstance(text, io.BufferedIOBase | io.RawIOBase) or "b" in str(
+        getattr(text, "mode", "")
+    )
+    if isinstance(text, str | bytes) or binary or not callable(getattr(text, "readline", None)):
         raise TypeError(
             f"text must be a text stream such as open_table(path), not {type(text).__name__}"
         )

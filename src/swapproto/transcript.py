@@ -326,6 +326,12 @@ def verify_transcript(
         raise TypeError(f"now must be an int of Unix seconds, or None, not {type(now).__name__}")
     if now is not None and now < 0:
         raise InputError("now is before 1970: Unix seconds from 0", code=ErrorCode.INPUT_USAGE)
+    if terms is not None and not isinstance(terms, Terms):
+        raise TypeError(f"terms must be a Terms or None, not {type(terms).__name__}")
+    if blobs is not None and not callable(getattr(blobs, "open", None)):
+        raise TypeError(
+            f"blobs must be a BlobSource such as an ExchangeDir, not {type(blobs).__name__}"
+        )
     if opener is not None and not callable(getattr(opener, "reader", None)):
         raise TypeError(
             f"opener must be an Opener such as RecipientOpener(bundle), not {type(opener).__name__}"
