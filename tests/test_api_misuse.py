@@ -612,3 +612,30 @@ def test_more_sibling_checks() -> None:
         verify_transcript(items, terms="terms.toml")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="BlobSource"):
         verify_transcript(items, blobs={})  # type: ignore[arg-type]
+
+
+def test_the_last_wrong_types_named() -> None:
+    from swapproto.envelope import evaluate_envelope, sign_envelope
+    from swapproto.hashing import Tag, tagged_hash
+    from swapproto.messages import make_message
+
+    envelope = sign_envelope("swapproto/test/v1", {"x": 1}, [KEY])
+    with pytest.raises(TypeError, match="SigningKey"):
+        envelope.add_signature(KEY.public_key)  # type: ignore[arg-type]
+    policy: Any = kit.make_terms().trust_policy()
+    with pytest.raises(TypeError, match="RolePolicy"):
+        evaluate_envelope(envelope, policy, payload_type="swapproto/test/v1")
+    with pytest.raises(TypeError, match="registered Tag"):
+        tagged_hash("swapproto/v1/key-id", b"")  # type: ignore[arg-type]
+    assert len(tagged_hash(Tag.KEY_ID, b"")) == 32
+    with pytest.raises(TypeError, match="MessageType"):
+        make_message(
+            "swapproto/abort/v1",  # type: ignore[arg-type]
+            exchange=b"\x01" * 32,
+            sender="a",
+            seq=0,
+            deps=[],
+            created_at=1,
+            body={"reason": "x"},
+            keys=[KEY],
+        )

@@ -181,6 +181,8 @@ class SignedEnvelope:
 
     def add_signature(self, key: SigningKey) -> SignedEnvelope:
         """A copy co-signed by ``key`` (unchanged if that key id already signed)."""
+        if not isinstance(key, SigningKey):
+            raise TypeError(f"key must be a SigningKey, not {type(key).__name__}")
         if key.key_id in self.signer_key_ids:
             return self
         sigs = sorted((*self.signatures, _sign(key, self.payload_type, self.payload)), key=_by_id)
@@ -258,7 +260,13 @@ def evaluate_envelope(
     """Check every signature of ``envelope`` against ``role_policy`` over ``payload_type``.
 
     Signatures are checked over the *expected* type, so under a wrong type none is valid.
+    ``TypeError`` if ``role_policy`` is not a :class:`~swapproto.keys.RolePolicy`.
     """
+    if not isinstance(role_policy, RolePolicy):
+        raise TypeError(
+            f"role_policy must be a RolePolicy (one key: RolePolicy.of([key], 1)), not "
+            f"{type(role_policy).__name__}"
+        )
     valid: list[bytes] = []
     invalid: list[bytes] = []
     unknown: list[bytes] = []
@@ -309,11 +317,6 @@ def verify_envelope(
     ``role_policy`` is not a :class:`~swapproto.keys.RolePolicy` (for one key:
     ``RolePolicy.of([key], 1)``).
     """
-    if not isinstance(role_policy, RolePolicy):
-        raise TypeError(
-            f"role_policy must be a RolePolicy (one key: RolePolicy.of([key], 1)), not "
-            f"{type(role_policy).__name__}"
-        )
     env = (
         envelope
         if isinstance(envelope, SignedEnvelope)

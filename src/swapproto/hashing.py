@@ -90,6 +90,8 @@ class KdfLabel(Enum):
 
 @cache
 def _prefix_state(tag: Tag) -> hashlib._Hash:
+    if not isinstance(tag, Tag):  # a bare str would be a tag outside the registry
+        raise TypeError(f"tag must be a registered Tag, not {type(tag).__name__}")
     tag_digest = hashlib.sha256(tag.encoded).digest()
     return hashlib.sha256(tag_digest + tag_digest)
 

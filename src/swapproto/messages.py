@@ -139,6 +139,8 @@ def make_message(
     """Sign a message. The body must have exactly the type's keys (``TypeError``); a
     payload that every receiver would refuse (an exchange id that is not 32 bytes, a
     negative ``seq``) is an ``InputError`` (``input.invalid``), never signed."""
+    if not isinstance(mtype, MessageType):
+        raise TypeError(f"mtype must be a MessageType, not {type(mtype).__name__}")
     if tuple(sorted(body)) != mtype.body_keys:
         raise TypeError(f"{mtype.name} body needs exactly {mtype.body_keys}")
     payload = {
