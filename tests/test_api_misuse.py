@@ -24,11 +24,26 @@ from swapproto.exchange_dir import TERMS_FILE, ExchangeDir
 from swapproto.handshake import Observer, Party, other_party
 from swapproto.key_files import load_signing_key, write_key_pair
 from swapproto.manifest import ManifestBuilder
-from swapproto.manifest_file import build_manifest, build_manifest_file, verify_manifest_file
+from swapproto.manifest_file import build_manifest, verify_manifest_file
 from swapproto.messages import MessageType
 from swapproto.records import Evidence
 from swapproto.terms import compile_terms
-from test_manifest import KEY, prisoner
+from test_amendment import _first_version
+from test_manifest import KEY, build, prisoner
+
+
+def _build_into(out: Any, **options: Any) -> None:
+    """build_manifest of one prisoner into ``out`` (of any type: what is under test)."""
+    build_manifest(
+        out,
+        [prisoner(1)],
+        kind="prisoner",
+        list_name="pows",
+        issuer="a",
+        keys=[KEY],
+        created_at=1,
+        **options,
+    )
 
 
 def _builder() -> ManifestBuilder:
@@ -172,16 +187,7 @@ def test_write_message_needs_a_message_type(tmp_path: Path) -> None:
 @pytest.mark.parametrize("wrong", [lambda n: "x" * n, lambda n: [0] * n, lambda n: bytearray(n)])
 def test_a_salt_source_must_return_bytes(wrong: Any) -> None:
     with pytest.raises(InputError, match="salt source"):
-        build_manifest(
-            io.BytesIO(),
-            [prisoner(1)],
-            kind="prisoner",
-            list_name="pows",
-            issuer="a",
-            keys=[KEY],
-            created_at=1,
-            salt_source=wrong,
-        )
+        _build_into(io.BytesIO(), salt_source=wrong)
 
 
 def test_a_lone_surrogate_in_an_unvalidated_record_is_an_encode_error() -> None:
@@ -218,17 +224,7 @@ def test_evidence_built_directly_is_an_input_error(fields: dict[str, Any]) -> No
 
 
 def _v1(tmp_path: Path) -> Path:
-    path = tmp_path / "v1.manifest"
-    build_manifest_file(
-        path,
-        [prisoner(i) for i in range(3)],
-        kind="prisoner",
-        list_name="l",
-        issuer="a",
-        keys=[KEY],
-        created_at=1,
-    )
-    return path
+    return _first_version(tmp_path / "v1.manifest", 3, "l")
 
 
 @pytest.mark.parametrize("clash", ["outputs", "out-is-current", "amendment-is-current"])
@@ -327,15 +323,7 @@ def test_bytes_arguments_are_bytes(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="manifest must be bytes"):
         reveal_content(None, kit.make_terms(), "a", kit.LIST)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="binary stream"):
-        build_manifest(
-            str(tmp_path / "out.bin"),  # type: ignore[arg-type]
-            [prisoner(1)],
-            kind="prisoner",
-            list_name="pows",
-            issuer="a",
-            keys=[KEY],
-            created_at=1,
-        )
+        _build_into(str(tmp_path / "out.bin"))
     assert not (tmp_path / "out.bin").exists()
 
 
@@ -349,13 +337,10 @@ def test_keys_and_policies_of_the_wrong_kind() -> None:
     from swapproto.envelope import sign_envelope, verify_envelope
     from swapproto.sealing import SealingContext, open_bytes, seal_bytes
 
-    data = io.BytesIO()
-    build_manifest(
-        data, [prisoner(1)], kind="prisoner", list_name="p", issuer="a", keys=[KEY], created_at=1
-    )
+    data = build([prisoner(1)])
     terms = kit.make_terms()
     with pytest.raises(TypeError, match="PublicKey or a RolePolicy"):
-        verify_manifest_file(io.BytesIO(data.getvalue()), terms.trust_policy())  # type: ignore[arg-type]
+        verify_manifest_file(io.BytesIO(data), terms.trust_policy())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="SigningKey"):
         sign_envelope("swapproto/test/v1", {"x": 1}, [KEY.public_key])  # type: ignore[list-item]
     envelope = sign_envelope("swapproto/test/v1", {"x": 1}, [KEY])
@@ -583,15 +568,7 @@ def test_text_streams_that_are_no_text_io_base_are_caught(tmp_path: Path) -> Non
 
     with tempfile.NamedTemporaryFile("w+", dir=tmp_path) as text_file:
         with pytest.raises(TypeError, match="binary stream"):
-            build_manifest(
-                text_file,  # type: ignore[arg-type]
-                [prisoner(1)],
-                kind="prisoner",
-                list_name="pows",
-                issuer="a",
-                keys=[KEY],
-                created_at=1,
-            )
+            _build_into(text_file)
         assert text_file.tell() == 0
     with pytest.raises(TypeError, match="text stream"):
         iter_records(io.BytesIO(b"person_id\n"), kind="prisoner", report=RowReport("t"))  # type: ignore[arg-type]
