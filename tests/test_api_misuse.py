@@ -616,3 +616,17 @@ def test_the_last_wrong_types_named() -> None:
             body={"reason": "x"},
             keys=[KEY],
         )
+
+
+def test_labels_rows_and_limits_of_the_wrong_type() -> None:
+    from swapproto.encoding import decode
+    from swapproto.manifest import check_label
+    from swapproto.records import canonical_from_row
+
+    with pytest.raises(TypeError, match="a label is a str"):
+        check_label(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="row must be a mapping"):
+        canonical_from_row("prisoner", None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="DecodeLimits"):
+        decode(b"\x01", limits=None)  # type: ignore[arg-type]
+    assert decode(b"\x01") == 1

@@ -148,8 +148,11 @@ def check_label(value: str) -> str:
     """Check a list name, issuer or kind label as shown to people (``spec/manifest.md`` §3).
 
     Non-empty, at most 200 characters, NFC, no control, formatting or bidirectional
-    characters, no leading or trailing white space. ``InputError`` otherwise.
+    characters, no leading or trailing white space. ``InputError`` otherwise
+    (``TypeError`` for anything but a ``str``).
     """
+    if not isinstance(value, str):
+        raise TypeError(f"a label is a str, not {type(value).__name__}")
     try:
         return check_text(value, MAX_LABEL)
     except FieldError as exc:

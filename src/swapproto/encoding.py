@@ -227,6 +227,8 @@ def decode(data: bytes, *, limits: DecodeLimits = DEFAULT_LIMITS) -> Value:
     """Decode canonical SP-CMP bytes, rejecting anything non-canonical or over limits."""
     if not isinstance(data, bytes):
         raise TypeError("decode() takes bytes")
+    if not isinstance(limits, DecodeLimits):
+        raise TypeError(f"limits must be DecodeLimits, not {type(limits).__name__}")
     if len(data) > limits.max_input:
         raise DecodeError(
             f"input of {len(data)} bytes exceeds the limit of {limits.max_input}",

@@ -423,8 +423,11 @@ def canonical_from_row(kind: str | RecordKind, row: Mapping[str, object]) -> dic
 
     Returns the canonical value (what :func:`~swapproto.manifest_file.build_manifest`
     takes). Raises :class:`~swapproto.errors.InputError` (``input.invalid_record``, naming the
-    field; ``input.unknown_kind`` for an unregistered kind).
+    field; ``input.unknown_kind`` for an unregistered kind); ``TypeError`` if ``row``
+    is not a mapping.
     """
+    if not isinstance(row, Mapping):
+        raise TypeError(f"row must be a mapping of column names to cells, not {type(row).__name__}")
     return get_kind(kind).plan.from_row(row)
 
 
