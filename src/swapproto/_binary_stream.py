@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-__all__ = ["read_bytes", "require_reader", "require_writer"]
+__all__ = ["read_bytes", "require_bytes", "require_reader", "require_writer"]
 
 
 def _refuse(obj: object, what: str, mode: str) -> TypeError:
@@ -40,6 +40,13 @@ def require_writer(obj: object, what: str) -> None:
         write(b"")
     except TypeError:
         raise _refuse(obj, what, "wb") from None
+
+
+def require_bytes(obj: object, what: str) -> None:
+    """Raise ``TypeError`` unless ``obj`` is bytes-like: data held in memory, which the
+    ``*_bytes`` helpers wrap in a stream (``None`` would read as empty data)."""
+    if not isinstance(obj, bytes | bytearray | memoryview):
+        raise TypeError(f"{what} must be bytes, not {type(obj).__name__}")
 
 
 def read_bytes(obj: object, what: str) -> bytes:

@@ -16,7 +16,7 @@ import hashlib
 import io
 from typing import Any, BinaryIO, Final
 
-from swapproto._binary_stream import read_bytes, require_reader, require_writer
+from swapproto._binary_stream import read_bytes, require_bytes, require_reader, require_writer
 from swapproto.messages import MessageType
 from swapproto.sealing import SealingContext, seal_stream
 from swapproto.terms import Terms
@@ -57,8 +57,7 @@ def reveal_content(
     manifest: bytes, terms: Terms, role: str, list_name: str
 ) -> tuple[Content, bytes]:
     """:func:`write_reveal_content` in memory: the reveal's ``content`` and the blob."""
-    if not isinstance(manifest, bytes | bytearray | memoryview):
-        raise TypeError(f"manifest must be bytes, not {type(manifest).__name__}")
+    require_bytes(manifest, "manifest")
     out = io.BytesIO()
     content = write_reveal_content(io.BytesIO(manifest), out, terms, role, list_name)
     return content, out.getvalue()

@@ -30,7 +30,7 @@ from typing import BinaryIO, NoReturn
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from swapproto._binary_stream import require_reader, require_writer
+from swapproto._binary_stream import require_bytes, require_reader, require_writer
 from swapproto._sealed_container import (
     CHUNK_SIZE,
     CONTENT_KEY_SIZE,
@@ -235,8 +235,7 @@ def seal_bytes(
     plaintext: bytes, recipients: Sequence[EncryptionPublicKey], context: SealingContext
 ) -> bytes:
     """:func:`seal_stream` for data in memory: the container's bytes."""
-    if not isinstance(plaintext, bytes | bytearray | memoryview):
-        raise TypeError(f"plaintext must be bytes, not {type(plaintext).__name__}")
+    require_bytes(plaintext, "plaintext")
     out = io.BytesIO()
     seal_stream(io.BytesIO(plaintext), out, recipients, context)
     return out.getvalue()
@@ -473,8 +472,7 @@ def open_bytes(
     expected_digest: bytes | None = None,
 ) -> bytes:
     """:func:`open_stream` for a container in memory: the plaintext."""
-    if not isinstance(sealed, bytes | bytearray | memoryview):
-        raise TypeError(f"sealed must be bytes, not {type(sealed).__name__}")
+    require_bytes(sealed, "sealed")
     out = io.BytesIO()
     open_stream(io.BytesIO(sealed), out, key, context, expected_digest=expected_digest)
     return out.getvalue()
